@@ -1,0 +1,116 @@
+"""Model versions in MLflow: log, register, alias (``champion``/``challenger``), load.
+
+The registered model name defaults to ``auditlens``; the scorer always loads
+``models:/<name>@champion``, so promotion and rollback are alias moves.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+import mlflow
+import polars as pl
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+
+from models.bundle import ScoringModel
+from models.pyfunc import ARTIFACT_KEY, AuditlensPyfunc
+
+log = logging.getLogger(__name__)
+EXPERIMENT = "auditlens"
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    tracking_uri: str
+    artifact_root: Path
+    model_name: str = "auditlens"
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    model: ScoringModel
+    name: str
+    version: str
+
+
+def configure(config: RegistryConfig) -> str:
+    """Point MLflow at the tracking store; return the experiment id (created when missing)."""
+    mlflow.set_tracking_uri(config.tracking_uri)
+    mlflow.set_registry_uri(config.tracking_uri)
+    experiment = mlflow.get_experiment_by_name(EXPERIMENT)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    config.artifact_root.mkdir(parents=True, exist_ok=True)
+    return str(
+        mlflow.create_experiment(EXPERIMENT, artifact_location=config.artifact_root.as_uri())
+    )
+
+
+def log_and_register(
+    config: RegistryConfig,
+    model: ScoringModel,
+    example_features: pl.DataFrame,
+    params: Mapping[str, Any],
+    metrics: Mapping[str, float],
+    tags: Mapping[str, str],
+) -> str:
+    """One MLflow run: params, metrics, the pyfunc model; returns the new version number."""
+    experiment_id = configure(config)
+    example = example_features.select(model.feature_names).head(5).to_pandas()
+    wrapper = AuditlensPyfunc()
+    wrapper.scoring_model = model
+    signature = infer_signature(example, wrapper.predict(None, example))
+    with (
+        mlflow.start_run(experiment_id=experiment_id) as run,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        mlflow.log_params(dict(params))
+        mlflow.log_metrics(dict(metrics))
+        mlflow.set_tags(dict(tags))
+        artifact = Path(tmp) / "scoring_model.joblib"
+        joblib.dump(model, artifact)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=AuditlensPyfunc(),
+            artifacts={ARTIFACT_KEY: str(artifact)},
+            signature=signature,
+            input_example=example,
+            registered_model_name=config.model_name,
+        )
+        log.info("logged run %s as %s", run.info.run_id, info.model_uri)
+    version = info.registered_model_version
+    if version is None:  # pragma: no cover - registration is requested above
+        raise MlflowException("model was logged but not registered")
+    return str(version)
+
+
+def alias_version(config: RegistryConfig, alias: str) -> str | None:
+    """The version an alias points at, or None when the alias (or model) does not exist."""
+    configure(config)
+    try:
+        return str(MlflowClient().get_model_version_by_alias(config.model_name, alias).version)
+    except MlflowException:
+        return None
+
+
+def set_alias(config: RegistryConfig, alias: str, version: str) -> None:
+    configure(config)
+    MlflowClient().set_registered_model_alias(config.model_name, alias, version)
+
+
+def load(config: RegistryConfig, alias: str = "champion") -> LoadedModel | None:
+    """Load the version behind ``alias``; None when no version carries it yet."""
+    version = alias_version(config, alias)
+    if version is None:
+        return None
+    pyfunc = mlflow.pyfunc.load_model(f"models:/{config.model_name}/{version}")
+    wrapper = pyfunc.unwrap_python_model()
+    return LoadedModel(model=wrapper.scoring_model, name=config.model_name, version=version)

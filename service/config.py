@@ -1,0 +1,108 @@
+"""One settings object for the whole service, read from ``AUDITLENS_*`` variables.
+
+Every process (CLI, scorer, API) builds :class:`Settings` once at start, so a
+misspelt value fails loudly before any work is done instead of half-way through
+a batch.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.exceptions import ConfigurationError
+
+
+class Settings(BaseSettings):
+    """Typed configuration; the README's settings table documents each field."""
+
+    model_config = SettingsConfigDict(env_prefix="AUDITLENS_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".auditlens"),
+        description="Everything local: SQLite store, MLflow tracking file, entity state.",
+    )
+    kafka_bootstrap_servers: str = Field(
+        default="",
+        description="Existing Kafka cluster (host:port,...). Empty: `make run` starts a local broker.",
+    )
+    store_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of the store. Empty: SQLite file in the data directory.",
+    )
+    api_host: str = Field(default="127.0.0.1", description="Address the HTTP API binds to.")
+    api_port: int = Field(default=8080, ge=0, le=65535, description="Port of the HTTP API.")
+    model_name: str = Field(default="auditlens", description="Registered MLflow model name.")
+    model_alias: str = Field(default="champion", description="Alias the scorer loads.")
+    topics: str = Field(
+        default="audit.k8s,audit.cloudtrail,policy.results",
+        description="Comma-separated input topics the scorer consumes.",
+    )
+    dlq_topic: str = Field(default="audit.dlq", description="Dead-letter topic.")
+    consumer_group: str = Field(default="auditlens-scorer", description="Kafka consumer group.")
+    batch_max_events: int = Field(
+        default=5000, ge=1, description="Largest micro-batch the scorer processes at once."
+    )
+    batch_max_wait_ms: int = Field(
+        default=500, ge=1, description="Longest the scorer waits to fill a micro-batch."
+    )
+    alert_rate: float = Field(
+        default=0.005,
+        gt=0.0,
+        lt=1.0,
+        description="Target fraction of training events above the alert threshold.",
+    )
+    role: Literal["all", "scorer", "api"] = Field(
+        default="all", description="What `auditlens serve` runs."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Log level of the service."
+    )
+
+    @field_validator("topics")
+    @classmethod
+    def _topics_not_empty(cls, value: str) -> str:
+        if not [t for t in value.split(",") if t.strip()]:
+            raise ValueError("at least one topic is required")
+        return value
+
+    @cached_property
+    def topic_list(self) -> list[str]:
+        return [t.strip() for t in self.topics.split(",") if t.strip()]
+
+    @property
+    def resolved_store_url(self) -> str:
+        """The store URL, defaulting to a SQLite file inside the data directory."""
+        if self.store_url:
+            return self.store_url
+        return f"sqlite:///{(self.data_dir / 'auditlens.db').resolve()}"
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        """MLflow's own ``MLFLOW_TRACKING_URI`` wins; else a SQLite file in the data dir."""
+        import os
+
+        explicit = os.environ.get("MLFLOW_TRACKING_URI")
+        if explicit:
+            return explicit
+        return f"sqlite:///{(self.data_dir / 'mlflow.db').resolve()}"
+
+    @property
+    def mlflow_artifact_root(self) -> Path:
+        return (self.data_dir / "mlflow-artifacts").resolve()
+
+
+def load_settings() -> Settings:
+    """Build settings from the environment, turning validation errors into one clear message."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"AUDITLENS_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigurationError(f"invalid configuration: {problems}") from exc
