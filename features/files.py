@@ -13,10 +13,11 @@ import gzip
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from features.decode import normalize_document, normalize_message
+from features.decode import decode, normalize_document
 from features.exceptions import DecodeError, FeatureError
 from features.schema import NormalizedEvent
 
@@ -57,33 +58,41 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
             yield number, line
 
 
-def read_events(paths: Iterable[Path | str], source: str | None = None) -> ReadResult:
-    """Normalize every event in ``paths``; bad inputs are collected, never fatal."""
-    result = ReadResult()
+def iter_documents(paths: Iterable[Path | str]) -> Iterator[tuple[str, Any]]:
+    """``(where, document)`` for every document in ``paths``; an unreadable one is
+    yielded as its :class:`FeatureError` instead, so callers decide what to do."""
     for path in expand_paths(paths):
         name = path.name
         if name.endswith((".jsonl", ".jsonl.gz")):
             for number, line in _lines(path):
                 try:
-                    result.events.extend(normalize_message(line, source))
+                    yield f"{path}:{number}", decode(line)
                 except FeatureError as exc:
-                    result.errors.append((f"{path}:{number}", exc))
+                    yield f"{path}:{number}", exc
         elif name.endswith((".yaml", ".yml")):
             try:
-                documents = [
-                    d for d in yaml.safe_load_all(_open_bytes(path)) if d is not None
-                ]
+                documents = [d for d in yaml.safe_load_all(_open_bytes(path)) if d is not None]
             except yaml.YAMLError as exc:
-                result.errors.append((str(path), DecodeError(f"not YAML: {exc}", reason="not_yaml")))
+                yield str(path), DecodeError(f"not YAML: {exc}", reason="not_yaml")
                 continue
             for position, doc in enumerate(documents):
-                try:
-                    result.events.extend(normalize_document(doc, None, source))
-                except FeatureError as exc:
-                    result.errors.append((f"{path}#{position}", exc))
+                yield f"{path}#{position}", doc
         else:
             try:
-                result.events.extend(normalize_message(_open_bytes(path), source, max_bytes=1 << 40))
+                yield str(path), decode(_open_bytes(path), max_bytes=1 << 40)
             except FeatureError as exc:
-                result.errors.append((str(path), exc))
+                yield str(path), exc
+
+
+def read_events(paths: Iterable[Path | str], source: str | None = None) -> ReadResult:
+    """Normalize every event in ``paths``; bad inputs are collected, never fatal."""
+    result = ReadResult()
+    for where, doc in iter_documents(paths):
+        if isinstance(doc, FeatureError):
+            result.errors.append((where, doc))
+            continue
+        try:
+            result.events.extend(normalize_document(doc, None, source))
+        except FeatureError as exc:
+            result.errors.append((where, exc))
     return result

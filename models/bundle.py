@@ -89,8 +89,17 @@ class ScoringModel:
             self.calibrators[name].score(detector.decision_function(X))
             for name, detector in self.detectors.items()
         ]
-        score = np.round(np.mean(per_detector, axis=0), 3)
-        return ScoreResult(score, severity(score), score >= self.alert_threshold)
+        score = np.asarray(np.round(np.vstack(per_detector).mean(axis=0), 3), dtype=np.float64)
+        return ScoreResult(score, severity(score), np.asarray(score >= self.alert_threshold))
 
     def explain(self, X: npt.NDArray[np.float64]) -> list[list[Contribution]]:
         return self.explainer.explain(X)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A registered model version, ready to score; every anomaly records name and version."""
+
+    model: ScoringModel
+    name: str
+    version: str

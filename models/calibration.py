@@ -62,7 +62,7 @@ class TailCalibrator:
         raw_arr = np.asarray(raw, dtype=np.float64)
         n = self.sorted_scores.size
         at_least = n - np.searchsorted(self.sorted_scores, raw_arr, side="left")
-        return (at_least + 1.0) / (n + 1.0)
+        return np.asarray((at_least + 1.0) / (n + 1.0), dtype=np.float64)
 
     def score(self, raw: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Published 0–100 score.
@@ -71,4 +71,5 @@ class TailCalibrator:
         >>> cal.score([-1.0, 990.0, 5000.0]).round(1).tolist()
         [0.0, 40.0, 60.0]
         """
-        return np.clip(-SCORE_SCALE * np.log10(self.tail_probability(raw)), 0.0, 100.0) + 0.0
+        scores = np.clip(-SCORE_SCALE * np.log10(self.tail_probability(raw)), 0.0, 100.0)
+        return np.asarray(scores + 0.0, dtype=np.float64)  # + 0.0 turns -0.0 into 0.0

@@ -1,8 +1,8 @@
 """Errors raised by the models package.
 
-    ModelError
-    ├── UnknownDetectorError   a detector name that no factory knows
-    └── FeatureMismatchError   scoring input lacks features the model was trained on
+ModelError
+├── UnknownDetectorError   a detector name that no factory knows
+└── FeatureMismatchError   scoring input lacks features the model was trained on
 """
 
 

@@ -19,15 +19,17 @@ from models.bundle import ScoringModel
 ARTIFACT_KEY = "scoring_model"
 
 
-class AuditlensPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class AuditlensPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc,name-defined]
     """Loads the joblib-serialised ScoringModel from the run's artifacts."""
 
     scoring_model: ScoringModel
 
-    def load_context(self, context: Any) -> None:
+    def load_context(self, context: Any) -> None:  # mlflow.pyfunc.PythonModelContext
         self.scoring_model = joblib.load(context.artifacts[ARTIFACT_KEY])
 
-    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
+    def predict(
+        self, context: object, model_input: pd.DataFrame, params: dict[str, str] | None = None
+    ) -> pd.DataFrame:
         model = self.scoring_model
         X = model_input[list(model.feature_names)].to_numpy(dtype="float64")
         result = model.score_matrix(X)

@@ -20,7 +20,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
-from models.bundle import ScoringModel
+from models.bundle import LoadedModel, ScoringModel
 from models.pyfunc import ARTIFACT_KEY, AuditlensPyfunc
 
 log = logging.getLogger(__name__)
@@ -32,13 +32,6 @@ class RegistryConfig:
     tracking_uri: str
     artifact_root: Path
     model_name: str = "auditlens"
-
-
-@dataclass(frozen=True)
-class LoadedModel:
-    model: ScoringModel
-    name: str
-    version: str
 
 
 def configure(config: RegistryConfig) -> str:
@@ -114,3 +107,61 @@ def load(config: RegistryConfig, alias: str = "champion") -> LoadedModel | None:
     pyfunc = mlflow.pyfunc.load_model(f"models:/{config.model_name}/{version}")
     wrapper = pyfunc.unwrap_python_model()
     return LoadedModel(model=wrapper.scoring_model, name=config.model_name, version=version)
+
+
+HISTORY_TAG = "auditlens.champion_history"
+
+
+def list_versions(config: RegistryConfig) -> list[dict[str, Any]]:
+    """Every registered version, newest first, with its aliases."""
+    configure(config)
+    client = MlflowClient()
+    try:
+        versions = client.search_model_versions(f"name='{config.model_name}'")
+    except MlflowException:
+        return []
+    return sorted(
+        (
+            {
+                "version": str(v.version),
+                "aliases": list(v.aliases),
+                "run_id": v.run_id,
+                "created": v.creation_timestamp,
+            }
+            for v in versions
+        ),
+        key=lambda v: int(v["version"]),
+        reverse=True,
+    )
+
+
+def promote(config: RegistryConfig, version: str) -> str | None:
+    """Point ``champion`` at ``version``; remember the previous one for :func:`rollback`."""
+    previous = alias_version(config, "champion")
+    client = MlflowClient()
+    client.get_model_version(config.model_name, version)  # raises for an unknown version
+    if previous is not None and previous != version:
+        history = _history(config)
+        client.set_registered_model_tag(
+            config.model_name, HISTORY_TAG, ",".join([*history, previous])
+        )
+    client.set_registered_model_alias(config.model_name, "champion", version)
+    return previous
+
+
+def rollback(config: RegistryConfig) -> str | None:
+    """Move ``champion`` back to the version it pointed at before the last promotion."""
+    configure(config)
+    history = _history(config)
+    if not history:
+        return None
+    client = MlflowClient()
+    previous = history.pop()
+    client.set_registered_model_tag(config.model_name, HISTORY_TAG, ",".join(history))
+    client.set_registered_model_alias(config.model_name, "champion", previous)
+    return previous
+
+
+def _history(config: RegistryConfig) -> list[str]:
+    model = MlflowClient().get_registered_model(config.model_name)
+    return [v for v in model.tags.get(HISTORY_TAG, "").split(",") if v]

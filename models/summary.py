@@ -42,7 +42,7 @@ def summarize(
 
     >>> summarize("alice", "create", "clusterrolebindings", None,
     ...           [{"feature": "touches_rbac", "value": 1.0, "typical": 0.0, "contribution": 0.7}])
-    'alice create clusterrolebindings (cluster-wide): unusual because changing or reading RBAC objects.'
+    'alice create clusterrolebindings (cluster-wide): unusual because changing or reading RBAC...'
     """
     where = f" in {namespace}" if namespace else " (cluster-wide)"
     what = f"{actor or 'unknown actor'} {action or '?'} {resource or '?'}{where}"

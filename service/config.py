@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     )
     kafka_bootstrap_servers: str = Field(
         default="",
-        description="Existing Kafka cluster (host:port,...). Empty: `make run` starts a local broker.",
+        description="Kafka cluster (host:port,...). Empty: `make run` starts a local broker.",
     )
     store_url: str = Field(
         default="",
@@ -56,6 +56,17 @@ class Settings(BaseSettings):
         lt=1.0,
         description="Target fraction of training events above the alert threshold.",
     )
+    topic_sources: str = Field(
+        default="",
+        description="Pin a topic's source instead of detecting it per event: "
+        "`topic=source,...` (e.g. `audit.k8s=k8s_audit`).",
+    )
+    max_message_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Larger messages are dead-lettered as oversize."
+    )
+    model_refresh_s: float = Field(
+        default=10.0, gt=0, description="How often the scorer checks whether the alias moved."
+    )
     role: Literal["all", "scorer", "api"] = Field(
         default="all", description="What `auditlens serve` runs."
     )
@@ -69,6 +80,26 @@ class Settings(BaseSettings):
         if not [t for t in value.split(",") if t.strip()]:
             raise ValueError("at least one topic is required")
         return value
+
+    @field_validator("topic_sources")
+    @classmethod
+    def _topic_sources_valid(cls, value: str) -> str:
+        from features.sources import BY_SOURCE
+
+        for pair in filter(None, (p.strip() for p in value.split(","))):
+            topic, sep, source = pair.partition("=")
+            if not sep or not topic.strip():
+                raise ValueError(f"expected topic=source, got {pair!r}")
+            if source.strip() not in BY_SOURCE:
+                raise ValueError(
+                    f"unknown source {source.strip()!r}; known: {', '.join(sorted(BY_SOURCE))}"
+                )
+        return value
+
+    @cached_property
+    def pinned_sources(self) -> dict[str, str]:
+        pairs = (p.partition("=") for p in self.topic_sources.split(",") if p.strip())
+        return {topic.strip(): source.strip() for topic, _, source in pairs}
 
     @cached_property
     def topic_list(self) -> list[str]:

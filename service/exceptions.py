@@ -1,8 +1,8 @@
 """Errors raised by the service package.
 
-    AuditlensServiceError
-    ├── ConfigurationError    a setting is invalid or a prerequisite is missing
-    └── ModelNotAvailableError no registered model version carries the requested alias
+AuditlensServiceError
+├── ConfigurationError    a setting is invalid or a prerequisite is missing
+└── ModelNotAvailableError no registered model version carries the requested alias
 """
 
 

@@ -1,6 +1,6 @@
 """Errors raised by the training package.
 
-    TrainingError   the training data or configuration cannot produce a model
+TrainingError   the training data or configuration cannot produce a model
 """
 
 

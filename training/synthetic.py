@@ -49,7 +49,9 @@ class Environment:
     namespaces: tuple[str, ...]
 
 
-def build_environment(rng: np.random.Generator, teams: int = 6, users_per_team: int = 10) -> Environment:
+def build_environment(
+    rng: np.random.Generator, teams: int = 6, users_per_team: int = 10
+) -> Environment:
     offsets = (-8, -5, 0, 1, 5, 9)
     namespaces: list[str] = []
     humans: list[Actor] = []
@@ -146,8 +148,18 @@ def _normal_events(
             verb = str(rng.choice(["get", "list", "watch", "update"], p=[0.35, 0.3, 0.2, 0.15]))
             resource = str(rng.choice(CONTROLLER_RESOURCES))
             when = day_start + timedelta(seconds=float(offset_s))
-            yield when, audit_event(ids(), when, actor, verb, resource, actor.namespaces[0],
-                                    f"{resource}-{int(rng.integers(20))}")
+            yield (
+                when,
+                audit_event(
+                    ids(),
+                    when,
+                    actor,
+                    verb,
+                    resource,
+                    actor.namespaces[0],
+                    f"{resource}-{int(rng.integers(20))}",
+                ),
+            )
         for _ in range(n_human):
             actor = env.humans[int(rng.integers(len(env.humans)))]
             local_hour = float(np.clip(rng.normal(13.0, 2.5), 8.0, 19.5))
@@ -156,15 +168,27 @@ def _normal_events(
             if roll < 0.85:
                 verb, resource = str(rng.choice(["get", "list"])), str(rng.choice(READ_RESOURCES))
             elif roll < 0.98:
-                verb, resource = str(rng.choice(["patch", "create", "update"])), str(
-                    rng.choice(WRITE_RESOURCES)
+                verb, resource = (
+                    str(rng.choice(["patch", "create", "update"])),
+                    str(rng.choice(WRITE_RESOURCES)),
                 )
             else:
                 verb, resource = "delete", "pods"
             namespace = actor.namespaces[int(rng.integers(len(actor.namespaces)))]
             code = 403 if rng.random() < 0.01 else 200
-            yield when, audit_event(ids(), when, actor, verb, resource, namespace,
-                                    f"{resource}-{int(rng.integers(50))}", code)
+            yield (
+                when,
+                audit_event(
+                    ids(),
+                    when,
+                    actor,
+                    verb,
+                    resource,
+                    namespace,
+                    f"{resource}-{int(rng.integers(50))}",
+                    code,
+                ),
+            )
 
 
 def _attacks(
@@ -175,34 +199,61 @@ def _attacks(
     user = env.humans[int(rng.integers(len(env.humans)))]
     at = start + timedelta(hours=26.5 - user.utc_offset)  # 02:30 local, a Tuesday night
     for i, resource in enumerate(("clusterroles", "clusterrolebindings")):
-        yield "rbac_privilege_escalation", at + timedelta(seconds=i * 20), audit_event(
-            ids(), at + timedelta(seconds=i * 20), user, "create", resource, None, "backdoor-admin"
+        yield (
+            "rbac_privilege_escalation",
+            at + timedelta(seconds=i * 20),
+            audit_event(
+                ids(),
+                at + timedelta(seconds=i * 20),
+                user,
+                "create",
+                resource,
+                None,
+                "backdoor-admin",
+            ),
         )
     sa = env.service_accounts[0]
     at = start + timedelta(hours=40)
     for i, namespace in enumerate(env.namespaces[:8]):
         when = at + timedelta(seconds=i * 7)
-        yield "stolen_token_secrets_enum", when, audit_event(
-            ids(), when, sa, "list", "secrets", namespace, "", source_ip="203.0.113.66"
+        yield (
+            "stolen_token_secrets_enum",
+            when,
+            audit_event(
+                ids(), when, sa, "list", "secrets", namespace, "", source_ip="203.0.113.66"
+            ),
         )
     user = env.humans[int(rng.integers(len(env.humans)))]
     at = start + timedelta(hours=51 - user.utc_offset)  # 03:00 local
     for i in range(3):
         when = at + timedelta(seconds=i * 45)
-        yield "exec_into_production", when, audit_event(
-            ids(), when, user, "create", "pods/exec", user.namespaces[0], f"api-{i}"
+        yield (
+            "exec_into_production",
+            when,
+            audit_event(ids(), when, user, "create", "pods/exec", user.namespaces[0], f"api-{i}"),
         )
     user = env.humans[int(rng.integers(len(env.humans)))]
     at = start + timedelta(hours=60 - user.utc_offset + 12)
     for i in range(12):
         when = at + timedelta(seconds=i * 2)
-        yield "mass_deletion", when, audit_event(
-            ids(), when, user, "deletecollection", str(rng.choice(WRITE_RESOURCES)), None,
-            f"all-{i}"
+        yield (
+            "mass_deletion",
+            when,
+            audit_event(
+                ids(),
+                when,
+                user,
+                "deletecollection",
+                str(rng.choice(WRITE_RESOURCES)),
+                None,
+                f"all-{i}",
+            ),
         )
 
 
-def generate(out: Path, seed: int = 7, days: int = 14, events_per_day: int = 4000) -> dict[str, int]:
+def generate(
+    out: Path, seed: int = 7, days: int = 14, events_per_day: int = 4000
+) -> dict[str, int]:
     """Write train/test/labels into ``out``; the last quarter of the days is the test period."""
     rng = np.random.default_rng(seed)
     env = build_environment(rng)

@@ -98,7 +98,9 @@ def train(
     if promote:
         promoted, reason = promotion_gate(config)
         registry.set_alias(config, "champion" if promoted else "challenger", version)
-    return TrainingResult(version, promoted, reason, events.height, len(read.errors) + len(bad_times))
+    return TrainingResult(
+        version, promoted, reason, events.height, len(read.errors) + len(bad_times)
+    )
 
 
 def promotion_gate(config: registry.RegistryConfig) -> tuple[bool, str]:

@@ -26,7 +26,9 @@ def field(doc: Mapping[str, Any], path: str) -> Any:
         if not isinstance(current, Mapping):
             if current is None:
                 return None
-            raise AdapterError(f"field {path!r}: expected an object at {part!r}", reason="bad_field")
+            raise AdapterError(
+                f"field {path!r}: expected an object at {part!r}", reason="bad_field"
+            )
         current = current.get(part)
         if current is None:
             return None

@@ -175,8 +175,9 @@ class KafkaBroker:
         shutil.rmtree(self.workdir / "data", ignore_errors=True)
         config = self._write_config()
         fmt = subprocess.run(
-            self._java(libs, "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c",
-                       str(config)),
+            self._java(
+                libs, "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(config)
+            ),
             capture_output=True,
             text=True,
             check=False,
@@ -184,7 +185,7 @@ class KafkaBroker:
         if fmt.returncode != 0:
             raise ConfigurationError(f"formatting KRaft storage failed:\n{fmt.stderr[-2000:]}")
         with self.log_file.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            self.process = subprocess.Popen(
                 self._java(libs, "kafka.Kafka", str(config)),
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -139,8 +139,9 @@ class PostgresCluster:
         data = self.workdir / "data"
         if (data / "postmaster.pid").exists():
             subprocess.run(
-                self._cmd(str(find_bin_dir() / "pg_ctl"), "-D", str(data), "-m", "fast",
-                          "-w", "stop"),
+                self._cmd(
+                    str(find_bin_dir() / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"
+                ),
                 capture_output=True,
                 check=False,
             )

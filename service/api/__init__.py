@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): a router per resource, wired in :mod:`service.api.app`."""

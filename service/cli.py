@@ -1,0 +1,269 @@
+"""The ``auditlens`` command line (the contract is in the README)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+import orjson
+
+from service.config import Settings, load_settings
+from service.exceptions import AuditlensServiceError, ConfigurationError
+
+if TYPE_CHECKING:
+    from models.bundle import LoadedModel
+    from models.registry import RegistryConfig
+    from service.store.repository import Store
+
+
+def _registry_config(settings: Settings) -> RegistryConfig:
+    from models.registry import RegistryConfig
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return RegistryConfig(
+        tracking_uri=settings.mlflow_tracking_uri,
+        artifact_root=settings.mlflow_artifact_root,
+        model_name=settings.model_name,
+    )
+
+
+def _store(settings: Settings) -> Store:
+    from service.store.repository import Store
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.resolved_store_url)
+    store.create_schema()
+    return store
+
+
+def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
+    from training.synthetic import generate
+
+    counts = generate(args.out, seed=args.seed, days=args.days, events_per_day=args.events_per_day)
+    print(
+        f"wrote {args.out}: {counts['train']} training events, {counts['test']} test events "
+        f"({counts['attacks']} labelled attack events)"
+    )
+    return 0
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from training.train import train
+
+    result = train(
+        args.data,
+        _registry_config(settings),
+        detectors=tuple(d.strip() for d in args.detectors.split(",") if d.strip()),
+        alert_rate=settings.alert_rate,
+        seed=args.seed,
+        promote=args.promote,
+    )
+    print(
+        f"registered {settings.model_name} version {result.version} "
+        f"from {result.events} events ({result.rejected} inputs rejected)"
+    )
+    if args.promote:
+        alias = "champion" if result.promoted else "challenger"
+        print(f"alias {alias} -> version {result.version}: {result.reason}")
+    return 0
+
+
+def _load_model(settings: Settings, uri: str | None) -> LoadedModel:
+    from models import registry
+    from service.exceptions import ModelNotAvailableError
+
+    config = _registry_config(settings)
+    alias = settings.model_alias
+    if uri:
+        prefix = f"models:/{settings.model_name}@"
+        if not uri.startswith(prefix):
+            raise ConfigurationError(f"--model must look like {prefix}ALIAS")
+        alias = uri[len(prefix) :]
+    loaded = registry.load(config, alias)
+    if loaded is None:
+        raise ModelNotAvailableError(
+            f"no version of {settings.model_name} carries the alias {alias!r}; "
+            "run `auditlens train --data ... --promote` first"
+        )
+    return loaded
+
+
+def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
+    from features.files import read_events
+    from features.schema import to_frame
+    from service.scoring import result_records, score_events
+
+    model = _load_model(settings, args.model)
+    read = read_events(args.data)
+    frame, bad = to_frame(read.events)
+    batch = score_events(model, frame, explain_all=True)
+    records = result_records(model, batch)
+    with open(args.out, "wb") as out:
+        out.writelines(orjson.dumps(r) + b"\n" for r in records)
+    flagged = sum(1 for r in records if r["is_anomaly"])
+    print(
+        f"scored {len(records)} events into {args.out}: {flagged} anomalies; "
+        f"{len(read.errors) + len(bad)} inputs rejected"
+    )
+    for where, error in read.errors[:10]:
+        print(f"  rejected {where}: {error} ({error.reason})", file=sys.stderr)
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from service.replay import replay
+
+    if not settings.kafka_bootstrap_servers:
+        raise ConfigurationError("set AUDITLENS_KAFKA_BOOTSTRAP_SERVERS to replay into Kafka")
+    sent = replay(args.data, args.topic, settings.kafka_bootstrap_servers)
+    print(f"produced {sent} messages to {args.topic}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from models import registry
+    from service.api.app import create_app
+    from service.consumer import ScorerLoop
+    from service.logs import configure_logging
+
+    configure_logging(settings.log_level)
+    role = args.role or settings.role
+    store = _store(settings)
+    scorer: ScorerLoop | None = None
+    worker: threading.Thread | None = None
+    if role in ("all", "scorer"):
+        if not settings.kafka_bootstrap_servers:
+            raise ConfigurationError(
+                "AUDITLENS_KAFKA_BOOTSTRAP_SERVERS is not set: the scorer needs a Kafka cluster "
+                "(`make run` starts a local one)"
+            )
+        config = _registry_config(settings)
+        scorer = ScorerLoop(
+            settings,
+            store,
+            lambda: registry.load(config, settings.model_alias),
+        )
+        worker = threading.Thread(target=scorer.run, name="scorer", daemon=True)
+        worker.start()
+    if role == "scorer":
+        assert scorer is not None
+        assert worker is not None
+        stop = threading.Event()
+
+        def _graceful(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, _graceful)
+        signal.signal(signal.SIGINT, _graceful)
+        while not stop.is_set() and worker.is_alive():
+            stop.wait(0.5)
+        scorer.stop()
+        worker.join(timeout=30)
+        return 0
+    app = create_app(store, scorer)
+    try:
+        uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None)
+    finally:
+        if scorer is not None and worker is not None:
+            scorer.stop()
+            worker.join(timeout=30)
+    return 0
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    from models import registry
+
+    config = _registry_config(settings)
+    if args.models_command == "list":
+        for v in registry.list_versions(config):
+            aliases = ",".join(v["aliases"]) or "-"
+            print(f"{v['version']:>4}  {aliases:<24} run {v['run_id']}")
+    elif args.models_command == "promote":
+        previous = registry.promote(config, args.version)
+        print(f"champion -> version {args.version} (was {previous or 'unset'})")
+    else:
+        restored = registry.rollback(config)
+        if restored is None:
+            print("nothing to roll back to: champion has no earlier version", file=sys.stderr)
+            return 1
+        print(f"champion -> version {restored}")
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
+    store = _store(settings)
+    key = store.create_api_key(args.role)
+    print(f"created a {args.role} API key; it is shown once, store it now:")
+    print(key)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="auditlens", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write a synthetic environment with labelled attacks")
+    gen.add_argument("--out", type=Path, required=True)
+    gen.add_argument("--seed", type=int, default=7)
+    gen.add_argument("--days", type=int, default=14)
+    gen.add_argument("--events-per-day", type=int, default=4000)
+    gen.set_defaults(handler=cmd_generate)
+
+    tr = sub.add_parser("train", help="fit, register in MLflow, optionally promote")
+    tr.add_argument("--data", type=Path, nargs="+", required=True)
+    tr.add_argument("--detectors", default="iforest")
+    tr.add_argument("--labels", type=Path, help="labels CSV (event_id,scenario) for evaluation")
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--promote", action="store_true")
+    tr.set_defaults(handler=cmd_train)
+
+    sc = sub.add_parser("score", help="score files offline into JSON lines")
+    sc.add_argument("--data", type=Path, nargs="+", required=True)
+    sc.add_argument("--out", type=Path, required=True)
+    sc.add_argument("--model", help="models:/NAME@ALIAS (default: the champion)")
+    sc.set_defaults(handler=cmd_score)
+
+    sv = sub.add_parser("serve", help="run the scorer and/or the API")
+    sv.add_argument("--role", choices=("all", "scorer", "api"))
+    sv.set_defaults(handler=cmd_serve)
+
+    rp = sub.add_parser("replay", help="produce raw events from files into a Kafka topic")
+    rp.add_argument("--data", type=Path, nargs="+", required=True)
+    rp.add_argument("--topic", required=True)
+    rp.set_defaults(handler=cmd_replay)
+
+    md = sub.add_parser("models", help="registry aliases")
+    md_sub = md.add_subparsers(dest="models_command", required=True)
+    md_sub.add_parser("list")
+    pr = md_sub.add_parser("promote")
+    pr.add_argument("version")
+    md_sub.add_parser("rollback")
+    md.set_defaults(handler=cmd_models)
+
+    ks = sub.add_parser("keys", help="API keys")
+    ks_sub = ks.add_subparsers(dest="keys_command", required=True)
+    kc = ks_sub.add_parser("create")
+    kc.add_argument("--role", choices=("reader", "analyst", "admin"), required=True)
+    ks.set_defaults(handler=cmd_keys)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        return int(args.handler(args, settings))
+    except (AuditlensServiceError, FileNotFoundError) as exc:
+        print(f"auditlens: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

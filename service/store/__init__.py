@@ -1,0 +1,1 @@
+"""Durable storage (SQLAlchemy 2): SQLite by default, PostgreSQL in production."""
