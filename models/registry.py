@@ -6,9 +6,11 @@ The registered model name defaults to ``auditlens``; the scorer always loads
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,17 +36,38 @@ class RegistryConfig:
     model_name: str = "auditlens"
 
 
+@contextmanager
+def _sqlite_init_lock(tracking_uri: str) -> Iterator[None]:
+    """Serialise MLflow's first-use schema migration of a local SQLite tracking file.
+
+    Two processes (say ``serve`` and ``train``) opening a fresh file at once would
+    otherwise race in MLflow's Alembic migrations.
+    """
+    if not tracking_uri.startswith("sqlite:///"):
+        yield
+        return
+    db = Path(tracking_uri.removeprefix("sqlite:///"))
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with (db.parent / f"{db.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def configure(config: RegistryConfig) -> str:
     """Point MLflow at the tracking store; return the experiment id (created when missing)."""
     mlflow.set_tracking_uri(config.tracking_uri)
     mlflow.set_registry_uri(config.tracking_uri)
-    experiment = mlflow.get_experiment_by_name(EXPERIMENT)
-    if experiment is not None:
-        return str(experiment.experiment_id)
-    config.artifact_root.mkdir(parents=True, exist_ok=True)
-    return str(
-        mlflow.create_experiment(EXPERIMENT, artifact_location=config.artifact_root.as_uri())
-    )
+    with _sqlite_init_lock(config.tracking_uri):
+        experiment = mlflow.get_experiment_by_name(EXPERIMENT)
+        if experiment is not None:
+            return str(experiment.experiment_id)
+        config.artifact_root.mkdir(parents=True, exist_ok=True)
+        return str(
+            mlflow.create_experiment(EXPERIMENT, artifact_location=config.artifact_root.as_uri())
+        )
 
 
 def log_and_register(

@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -209,6 +210,9 @@ class KafkaBroker:
                     f"the Kafka broker exited with code {self.process.returncode}; "
                     f"see {self.log_file}:\n{self.log_file.read_text()[-3000:]}"
                 )
+            if not _port_open(self.port):
+                time.sleep(0.1)
+                continue
             try:
                 admin = KafkaAdminClient(
                     bootstrap_servers=self.bootstrap_servers, request_timeout_ms=3000
@@ -252,6 +256,12 @@ class KafkaBroker:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def stop_by_pidfile(workdir: Path, timeout_s: float = 30.0) -> bool:

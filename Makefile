@@ -1,0 +1,61 @@
+# auditlens — every target does its own set-up, idempotently.
+#   make run    set up, start a local Kafka, train a model, serve, stream a test period
+#   make test   set up, then lint (ruff), type-check (mypy) and run the whole test suite
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV_VERSION := 0.13.8
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := python3 -m uv
+STAMP := $(VENV)/.synced
+
+.PHONY: help setup python-deps postgres kafka lint test run bench clean
+
+help:
+	@echo "make run    set up everything and run auditlens on a local Kafka (Ctrl-C stops)"
+	@echo "make test   set up everything, lint, type-check and run the test suite"
+
+setup: python-deps postgres kafka
+
+# Python packages exactly as locked in uv.lock.
+python-deps: $(STAMP)
+$(STAMP): uv.lock pyproject.toml
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(UV) sync --frozen --all-extras
+	@touch $@
+
+# PostgreSQL server binaries for the store tests (Debian/Ubuntu package `postgresql`).
+postgres:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "PostgreSQL: found"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "PostgreSQL: installing Debian package postgresql"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else \
+	  echo "PostgreSQL server binaries are missing: install the postgresql package (apt-get install postgresql) or set AUDITLENS_TEST_POSTGRES_URL" >&2; exit 2; \
+	fi
+
+# Apache Kafka broker jars, resolved by Maven into ~/.cache/auditlens (skipped for an external cluster).
+kafka: python-deps
+	@if [ -n "$$AUDITLENS_KAFKA_BOOTSTRAP_SERVERS" ]; then \
+	  echo "Kafka: using $$AUDITLENS_KAFKA_BOOTSTRAP_SERVERS"; \
+	else \
+	  $(PY) -m service.localstack.kafka fetch >/dev/null && echo "Kafka: broker jars ready"; \
+	fi
+
+lint: python-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: setup lint
+	$(VENV)/bin/pytest -q
+
+run: setup
+	bash deploy/run.sh
+
+bench: setup
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf .auditlens .pytest_cache .mypy_cache .ruff_cache

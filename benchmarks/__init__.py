@@ -1,0 +1,1 @@
+"""Measurement scripts: speed and memory are measured here, never by timed tests."""

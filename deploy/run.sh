@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `make run`: a local Kafka, a synthetic environment, a trained and promoted model,
+# the service, and the test period streamed through Kafka; then a summary, and the
+# service keeps serving until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+export AUDITLENS_DATA_DIR="${AUDITLENS_DATA_DIR:-.auditlens}"
+export AUDITLENS_API_PORT="${AUDITLENS_API_PORT:-8080}"
+mkdir -p "$AUDITLENS_DATA_DIR"
+auditlens() { "$PY" -m service.cli "$@"; }
+
+cleanup() {
+  [ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null || true
+  [ -n "${LOCAL_KAFKA:-}" ] && "$PY" -m service.localstack.kafka stop --dir "$AUDITLENS_DATA_DIR/kafka"
+}
+trap cleanup EXIT INT TERM
+
+if [ -z "${AUDITLENS_KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
+  echo "starting a local Kafka broker (log: $AUDITLENS_DATA_DIR/kafka/broker.log)"
+  AUDITLENS_KAFKA_BOOTSTRAP_SERVERS=$("$PY" -m service.localstack.kafka start --dir "$AUDITLENS_DATA_DIR/kafka")
+  export AUDITLENS_KAFKA_BOOTSTRAP_SERVERS
+  LOCAL_KAFKA=1
+fi
+TOPIC=$(echo "${AUDITLENS_TOPICS:-audit.k8s}" | cut -d, -f1)
+
+DEMO="$AUDITLENS_DATA_DIR/demo"
+[ -f "$DEMO/labels.csv" ] || auditlens generate --out "$DEMO"
+if ! auditlens models list 2>/dev/null | grep -q champion; then
+  auditlens train --data "$DEMO/train.jsonl" --promote
+fi
+KEY=$(auditlens keys create --role reader | tail -n 1)
+
+auditlens serve >"$AUDITLENS_DATA_DIR/serve.log" 2>&1 &
+SERVE_PID=$!
+auditlens replay --data "$DEMO/test.jsonl" --topic "$TOPIC"
+"$PY" deploy/summary.py --key "$KEY" --labels "$DEMO/labels.csv"
+echo "serving until Ctrl-C (log: $AUDITLENS_DATA_DIR/serve.log)"
+wait "$SERVE_PID"
