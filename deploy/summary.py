@@ -29,10 +29,12 @@ def fetch_all(base: str, key: str) -> list[dict[str, object]]:
 
 
 def consumed(base: str) -> float:
-    for line in httpx.get(f"{base}/metrics").text.splitlines():
-        if line.startswith("auditlens_messages_consumed_total "):
-            return float(line.split()[1])
-    return 0.0
+    """Messages the scorer has taken from Kafka, summed over topics."""
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in httpx.get(f"{base}/metrics").text.splitlines()
+        if line.startswith("auditlens_messages_consumed_total{")
+    )
 
 
 def main() -> None:

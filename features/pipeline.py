@@ -1,128 +1,83 @@
-"""The feature definitions: named polars expressions, one definition for training and scoring.
+"""The feature pipeline: one definition for training (files) and scoring (micro-batches).
 
-Each feature is a small function returning a ``pl.Expr`` over the normalized
-event columns (:mod:`features.schema`); its docstring says which behaviour it
-exposes. :func:`compute_features` evaluates them all on a batch (eager frame) or
-on a whole file set (lazy frame), so training and the streaming scorer cannot
-drift apart. :data:`FEATURE_SET_VERSION` goes into every MLflow run.
+:func:`compute_features` adds every feature column to a frame of normalized
+events. Event features (:mod:`features.event_features`) look at one event;
+history features (:mod:`features.history`) compare it with what came before,
+through an :class:`~features.state.EntityState`. Training calls it once over the
+time-ordered training events (or chunk by chunk for data larger than memory,
+:func:`compute_features_chunked`); the scorer calls it per micro-batch with the
+state it keeps. :data:`FEATURE_SET_VERSION` is logged with every model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 import polars as pl
 
-FEATURE_SET_VERSION = "1"
+from features.event_features import EVENT_FEATURES
+from features.history import history_features, with_keys
+from features.state import EntityState
 
-READ_VERBS = ("get", "list", "watch")
-WRITE_VERBS = ("create", "update", "patch")
-DELETE_VERBS = ("delete", "deletecollection")
-RBAC_RESOURCES = ("roles", "rolebindings", "clusterroles", "clusterrolebindings")
-INTERACTIVE_SUBRESOURCES = ("pods/exec", "pods/attach", "pods/portforward")
-
-
-def _flag(condition: pl.Expr) -> pl.Expr:
-    return condition.fill_null(value=False).cast(pl.Float64)
-
-
-def hour_of_day() -> pl.Expr:
-    """UTC hour with minutes as a fraction: activity at unusual times of day stands out."""
-    t = pl.col("event_time")
-    return t.dt.hour().cast(pl.Float64) + t.dt.minute().cast(pl.Float64) / 60.0
-
-
-def is_weekend() -> pl.Expr:
-    """Saturday or Sunday (UTC): most human change happens on working days."""
-    return _flag(pl.col("event_time").dt.weekday() >= 6)
-
-
-def is_read() -> pl.Expr:
-    """A read-only verb: the bulk of normal traffic."""
-    return _flag(pl.col("action").str.to_lowercase().is_in(READ_VERBS))
-
-
-def is_write() -> pl.Expr:
-    """A create/update/patch: a change to the environment."""
-    return _flag(pl.col("action").str.to_lowercase().is_in(WRITE_VERBS))
-
-
-def is_delete() -> pl.Expr:
-    """A deletion: rare for most actors, and mass deletion is destructive."""
-    return _flag(pl.col("action").str.to_lowercase().is_in(DELETE_VERBS))
-
-
-def touches_secrets() -> pl.Expr:
-    """Secrets are the most sensitive object kind in a cluster."""
-    return _flag(pl.col("resource").str.starts_with("secrets"))
-
-
-def touches_rbac() -> pl.Expr:
-    """RBAC objects: a change here is a privilege change."""
-    return _flag(pl.col("resource").is_in(RBAC_RESOURCES))
-
-
-def is_interactive() -> pl.Expr:
-    """exec/attach/port-forward into a pod: hands-on access to a workload."""
-    return _flag(pl.col("resource").is_in(INTERACTIVE_SUBRESOURCES))
-
-
-def is_denied() -> pl.Expr:
-    """The request was denied or failed: probing shows up as denials."""
-    return _flag(pl.col("outcome").is_in(("deny", "error", "fail")))
-
-
-def is_service_account() -> pl.Expr:
-    """Machine identities behave periodically; humans do not."""
-    return _flag(pl.col("actor_type") == "service_account")
-
-
-def is_cluster_scoped() -> pl.Expr:
-    """No namespace: cluster-wide objects have a wider blast radius."""
-    return _flag(pl.col("namespace").is_null())
-
-
-@dataclass(frozen=True)
-class Feature:
-    """A named feature and the function that defines it."""
-
-    name: str
-    expression: Callable[[], pl.Expr]
-
-    @property
-    def description(self) -> str:
-        doc = self.expression.__doc__ or ""
-        return doc.strip().splitlines()[0] if doc else ""
-
-
-FEATURES: tuple[Feature, ...] = tuple(
-    Feature(fn.__name__, fn)
-    for fn in (
-        hour_of_day,
-        is_weekend,
-        is_read,
-        is_write,
-        is_delete,
-        touches_secrets,
-        touches_rbac,
-        is_interactive,
-        is_denied,
-        is_service_account,
-        is_cluster_scoped,
-    )
+FEATURE_SET_VERSION = "2"
+EVENT_FEATURE_NAMES: tuple[str, ...] = tuple(f.__name__ for f in EVENT_FEATURES)
+HISTORY_FEATURE_NAMES: tuple[str, ...] = (
+    "first_action_resource",
+    "first_namespace",
+    "first_source_ip",
+    "first_user_agent",
+    "actor_history_log",
+    "combo_rarity_actor",
+    "combo_rarity_peer",
+    "hour_rarity_actor",
+    "rate_1h_vs_baseline",
+    "new_combos_1h",
+    "new_namespaces_1h",
+    "denials_10m",
+    "denial_burst_then_allow",
+    "namespace_fail_rate_vs_baseline",
 )
-FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
+FEATURE_NAMES: tuple[str, ...] = EVENT_FEATURE_NAMES + HISTORY_FEATURE_NAMES
+PROCESSING_ORDER = ("event_time", "event_id")
 
 
-def feature_expressions() -> list[pl.Expr]:
-    return [f.expression().cast(pl.Float64).alias(f.name) for f in FEATURES]
+def feature_descriptions() -> dict[str, str]:
+    """Feature name -> the first line of its definition's docstring (logged to MLflow)."""
+    return {f.__name__: (f.__doc__ or "").strip().splitlines()[0] for f in EVENT_FEATURES} | {
+        name: "entity history, see features/history.py" for name in HISTORY_FEATURE_NAMES
+    }
 
 
-def compute_features(events: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
-    """Every normalized column plus one Float64 column per feature, in the same row order."""
-    lazy = events.lazy() if isinstance(events, pl.DataFrame) else events
-    return lazy.with_columns(feature_expressions()).collect()
+def compute_features(
+    events: pl.DataFrame | pl.LazyFrame, state: EntityState | None = None
+) -> pl.DataFrame:
+    """The events, in their input row order, with one Float64 column per feature.
+
+    ``state`` carries history between calls and is advanced past these events;
+    without one, history starts empty (a fresh state is used and discarded).
+    """
+    frame = events.collect() if isinstance(events, pl.LazyFrame) else events
+    state = state if state is not None else EntityState()
+    ordered = with_keys(
+        frame.with_row_index("_row").sort(PROCESSING_ORDER, maintain_order=True)
+    ).with_columns(f().cast(pl.Float64).alias(f.__name__) for f in EVENT_FEATURES)
+    history = history_features(ordered, state)
+    keys = [c for c in ordered.columns if c.startswith("k_")]
+    return pl.concat([ordered.drop(keys), history], how="horizontal").sort("_row").drop("_row")
+
+
+def compute_features_chunked(
+    events: pl.LazyFrame, chunk_rows: int = 200_000, state: EntityState | None = None
+) -> Iterator[pl.DataFrame]:
+    """Features for data larger than memory: the streaming engine sorts, chunks are scored in order.
+
+    The chunks go through exactly the micro-batch path, so the result equals
+    :func:`compute_features` over the whole frame (the parity guarantee).
+    """
+    state = state if state is not None else EntityState()
+    ordered = events.sort(PROCESSING_ORDER, maintain_order=True)
+    for chunk in ordered.collect_batches(chunk_size=chunk_rows, engine="streaming"):
+        yield compute_features(chunk, state)
 
 
 def feature_matrix(features: pl.DataFrame) -> pl.DataFrame:

@@ -17,6 +17,7 @@ import numpy.typing as npt
 import polars as pl
 from pyod.models.base import BaseDetector
 
+from features.state import EntityState
 from models.calibration import TailCalibrator, score_for_rate, severity
 from models.detectors import make_detector
 from models.exceptions import FeatureMismatchError
@@ -42,6 +43,8 @@ class ScoringModel:
     feature_set_version: str
     training_seconds: float = 0.0
     params: dict[str, Any] = field(default_factory=dict)
+    # Entity history at the end of the training data: where scoring's history starts.
+    baseline_state: EntityState = field(default_factory=EntityState)
 
     @classmethod
     def train(
@@ -52,6 +55,7 @@ class ScoringModel:
         detector_names: tuple[str, ...] = ("iforest",),
         alert_rate: float = 0.005,
         seed: int = 0,
+        baseline_state: EntityState | None = None,
     ) -> ScoringModel:
         """Fit each detector on the feature matrix and calibrate it on its own training scores."""
         started = time.perf_counter()
@@ -72,6 +76,7 @@ class ScoringModel:
             feature_set_version=feature_set_version,
             training_seconds=time.perf_counter() - started,
             params={"detectors": list(detector_names), "alert_rate": alert_rate, "seed": seed},
+            baseline_state=baseline_state if baseline_state is not None else EntityState(),
         )
 
     def matrix(self, features: pl.DataFrame) -> npt.NDArray[np.float64]:

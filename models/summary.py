@@ -2,33 +2,57 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 
 from models.explain import Contribution
 
-# How to say "this feature is unusual" in words; value-dependent phrases get the number.
-_PHRASES: dict[str, str] = {
-    "hour_of_day": "at {value:.0f}:00 UTC (usually around {typical:.0f}:00)",
-    "is_weekend": "on a weekend",
-    "is_read": "a read",
-    "is_write": "a write",
-    "is_delete": "a deletion",
-    "touches_secrets": "touching secrets",
-    "touches_rbac": "changing or reading RBAC objects",
-    "is_interactive": "interactive access (exec/attach/port-forward) to a pod",
-    "is_denied": "the request was denied",
-    "is_service_account": "by a service account",
-    "is_cluster_scoped": "on a cluster-scoped object",
+
+def _times(value: float) -> str:
+    return f"{max(math.exp(value), 1.0):.0f}×"
+
+
+# How to say "this feature is unusual" in words, given its observed value.
+_PHRASES: dict[str, Callable[[float], str]] = {
+    "is_weekend": lambda v: "on a weekend" if v else "on a weekday",
+    "is_read": lambda v: "a read" if v else "not a read",
+    "is_write": lambda v: "a write" if v else "not a write",
+    "is_delete": lambda v: "a deletion" if v else "not a deletion",
+    "is_privilege_change": lambda v: "a privilege change" if v else "no privilege change",
+    "is_auth": lambda v: "an authentication" if v else "not an authentication",
+    "is_logging_change": lambda v: "a change to audit logging" if v else "no logging change",
+    "touches_secrets": lambda v: "touching secrets or credentials" if v else "no secrets",
+    "touches_rbac_or_iam": lambda v: "touching RBAC/IAM" if v else "no RBAC/IAM",
+    "is_interactive": lambda v: "interactive access to a workload" if v else "not interactive",
+    "is_denied": lambda v: "denied" if v else "allowed",
+    "is_error": lambda v: "failed" if v else "succeeded",
+    "is_policy_violation": lambda v: "a policy violation" if v else "no policy violation",
+    "is_service_account": lambda v: "by a service account" if v else "by a human",
+    "is_cluster_scoped": lambda v: "cluster-wide" if v else "namespaced",
+    "first_action_resource": lambda v: "first time this actor did this" if v else "a repeat",
+    "first_namespace": lambda v: "first time in this namespace/account" if v else "a known place",
+    "first_source_ip": lambda v: "from a source IP new for this actor" if v else "a known IP",
+    "first_user_agent": lambda v: "with a user agent new for this actor" if v else "a known agent",
+    "actor_history_log": lambda v: f"an actor with {math.exp(v) - 1:.0f} earlier events",
+    "combo_rarity_actor": lambda v: "an action rare for this actor",
+    "combo_rarity_peer": lambda v: "an action rare in this namespace/account",
+    "hour_rarity_actor": lambda v: "at an hour unusual for this actor",
+    "rate_1h_vs_baseline": lambda v: f"{_times(v)} the actor's usual hourly rate",
+    "new_combos_1h": lambda v: f"{v:.0f} new action/resource pairs in the last hour",
+    "new_namespaces_1h": lambda v: f"{v:.0f} new namespaces in the last hour",
+    "denials_10m": lambda v: f"{v:.0f} denials in the previous 10 minutes",
+    "denial_burst_then_allow": lambda v: f"allowed right after {v:.0f} denials",
+    "namespace_fail_rate_vs_baseline": lambda v: (
+        f"policy failures here at {_times(v)} the usual rate"
+    ),
 }
 
 
 def _phrase(item: Contribution) -> str:
-    template = _PHRASES.get(item["feature"])
-    if template is None:
+    phrase = _PHRASES.get(item["feature"])
+    if phrase is None:
         return f"{item['feature']} = {item['value']:g} (typical {item['typical']:g})"
-    if item["value"] == 0.0 and "{value" not in template:
-        return f"not {template}"
-    return template.format(value=item["value"], typical=item["typical"])
+    return phrase(item["value"])
 
 
 def summarize(
@@ -38,15 +62,16 @@ def summarize(
     namespace: str | None,
     contributions: Sequence[Contribution],
 ) -> str:
-    """E.g. ``alice create clusterrolebindings: unusual because changing RBAC objects; ...``.
+    """E.g. ``alice create clusterrolebindings (cluster-wide): first time this actor did this; ...``.
 
-    >>> summarize("alice", "create", "clusterrolebindings", None,
-    ...           [{"feature": "touches_rbac", "value": 1.0, "typical": 0.0, "contribution": 0.7}])
-    'alice create clusterrolebindings (cluster-wide): unusual because changing or reading RBAC...'
+    >>> print(summarize("alice", "create", "clusterrolebindings", None, [
+    ...     {"feature": "first_action_resource", "value": 1.0, "typical": 0.0, "contribution": 0.5},
+    ...     {"feature": "rate_1h_vs_baseline", "value": 3.4, "typical": 0.0, "contribution": 0.3}]))
+    alice create clusterrolebindings (cluster-wide): first time this actor did this;
+    30× the actor's usual hourly rate.
     """
     where = f" in {namespace}" if namespace else " (cluster-wide)"
     what = f"{actor or 'unknown actor'} {action or '?'} {resource or '?'}{where}"
     if not contributions:
         return f"{what}: unusual combination of otherwise typical features."
-    reasons = "; ".join(_phrase(c) for c in contributions)
-    return f"{what}: unusual because {reasons}."
+    return f"{what}: " + "; ".join(_phrase(c) for c in contributions) + "."

@@ -67,6 +67,16 @@ class Settings(BaseSettings):
     model_refresh_s: float = Field(
         default=10.0, gt=0, description="How often the scorer checks whether the alias moved."
     )
+    checkpoint_interval_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="How often the scorer snapshots entity state (with its offsets) to the data dir.",
+    )
+    state_max_entries: int = Field(
+        default=2_000_000,
+        ge=1000,
+        description="Most keys kept per entity-history table; the least recently seen are evicted.",
+    )
     role: Literal["all", "scorer", "api"] = Field(
         default="all", description="What `auditlens serve` runs."
     )

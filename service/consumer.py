@@ -4,12 +4,17 @@ The loop, once per micro-batch:
 
 1. poll until the batch is full (``batch_max_events``) or its time is up (``batch_max_wait_ms``);
 2. decode and normalize every message; a bad one becomes a dead letter, the rest go on;
-3. compute features and score the batch as one polars frame;
+3. compute features and score, one polars frame per input partition, each against
+   that partition's entity state (:mod:`service.partition_state`);
 4. store the flagged events (idempotent on the event key);
 5. flush the dead letters to the dead-letter topic;
 6. commit the offsets — only now, so a crash before this point replays the batch
    and the idempotent store turns at-least-once delivery into exactly-once effect;
-7. between batches, pick up a new champion model version if the alias moved.
+7. every ``checkpoint_interval_s`` (and when partitions are revoked or the scorer
+   stops) snapshot each partition's entity state with its next offset; a new owner
+   resumes from that snapshot *and* that offset, so replayed events are judged
+   against exactly the history they were first judged against;
+8. between batches, pick up a new champion model version if the alias moved.
 """
 
 from __future__ import annotations
@@ -17,20 +22,23 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
 from features.decode import normalize_message
 from features.exceptions import FeatureError
 from features.schema import NormalizedEvent, to_frame
+from features.state import EntityState
 from models.bundle import LoadedModel
 from service import metrics
 from service.config import Settings
+from service.partition_state import PartitionStates
 from service.scoring import anomaly_rows, score_events
 from service.store.repository import Store
 
@@ -70,6 +78,37 @@ def dead_letter_headers(letter: DeadLetter) -> list[tuple[str, bytes]]:
     ]
 
 
+def score_isolating(
+    frame: pl.DataFrame, score: Callable[[pl.DataFrame], list[dict[str, Any]]]
+) -> tuple[list[dict[str, Any]], list[tuple[pl.DataFrame, Exception]]]:
+    """Score a batch; if it raises, bisect to find the poison events and score the rest.
+
+    Returns the rows of every part that scored, and each poison event (a one-row
+    frame) with its error. A healthy batch costs one call; k poison events cost
+    about 2·k·log2(n) calls, so one bad event cannot stop the stream.
+
+    >>> frame = pl.DataFrame({"x": [1, 2, 3, 4]})
+    >>> def score(part):
+    ...     if 3 in part["x"].to_list():
+    ...         raise ValueError("poison")
+    ...     return part.to_dicts()
+    >>> rows, poisoned = score_isolating(frame, score)
+    >>> [r["x"] for r in rows], [(p["x"].to_list(), str(e)) for p, e in poisoned]
+    ([1, 2, 4], [([3], 'poison')])
+    """
+    if frame.height == 0:
+        return [], []
+    try:
+        return score(frame), []
+    except Exception as exc:  # any failure: find the event(s) that cause it
+        if frame.height == 1:
+            return [], [(frame, exc)]
+    middle = frame.height // 2
+    left_rows, left_bad = score_isolating(frame.head(middle), score)
+    right_rows, right_bad = score_isolating(frame.slice(middle), score)
+    return left_rows + right_rows, left_bad + right_bad
+
+
 class ScorerLoop:
     """Consumes the configured topics until :meth:`stop` is called."""
 
@@ -79,10 +118,12 @@ class ScorerLoop:
         self.model_source = model_source
         self.model: LoadedModel | None = None
         self._stop = threading.Event()
-        self._consumer: KafkaConsumer | None = None
-        self._producer: KafkaProducer | None = None
         self.assigned_partitions = 0
         self.last_model_check = 0.0
+        self.last_checkpoint = time.monotonic()
+        self.states = PartitionStates(
+            settings.data_dir / "state" / settings.consumer_group, self._seed_state
+        )
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -93,10 +134,16 @@ class ScorerLoop:
     def ready(self) -> bool:
         return self.model is not None and self.assigned_partitions > 0
 
+    def _seed_state(self) -> EntityState:
+        """History for a partition never seen before: the end of the model's training data."""
+        assert self.model is not None
+        state = self.model.model.baseline_state.copy()
+        state.max_entries = self.settings.state_max_entries
+        return state
+
     def _connect(self) -> tuple[KafkaConsumer, KafkaProducer]:
         servers = self.settings.kafka_bootstrap_servers
         consumer = KafkaConsumer(
-            *self.settings.topic_list,
             bootstrap_servers=servers,
             group_id=self.settings.consumer_group,
             enable_auto_commit=False,
@@ -104,6 +151,7 @@ class ScorerLoop:
             max_poll_records=self.settings.batch_max_events,
             client_id="auditlens-scorer",
         )
+        consumer.subscribe(self.settings.topic_list, listener=_Rebalance(self, consumer))
         producer = KafkaProducer(bootstrap_servers=servers, acks="all", linger_ms=5)
         return consumer, producer
 
@@ -117,14 +165,26 @@ class ScorerLoop:
         if self._stop.is_set():
             return
         consumer, producer = self._connect()
-        self._consumer, self._producer = consumer, producer
         try:
             while not self._stop.is_set():
                 self.process_batch(consumer, producer)
+                if time.monotonic() - self.last_checkpoint >= self.settings.checkpoint_interval_s:
+                    self.checkpoint(consumer, list(self.states.states))
                 self.refresh_model()
+            self.checkpoint(consumer, list(self.states.states))  # the final, forced checkpoint
         finally:
             consumer.close(autocommit=False)
             producer.close(timeout=10)
+
+    def checkpoint(self, consumer: KafkaConsumer, partitions: list[TopicPartition]) -> None:
+        """Snapshot each partition's state with the next offset to read, then commit offsets."""
+        for tp in partitions:
+            self.states.save(tp, consumer.position(tp))
+        if partitions:
+            consumer.commit()
+        self.last_checkpoint = time.monotonic()
+        metrics.STATE_ENTITIES.set(self.states.entities())
+        metrics.STATE_ROWS.set(self.states.size_rows())
 
     def refresh_model(self, force: bool = False) -> None:
         """Swap in the version behind the alias; only ever called between batches."""
@@ -179,19 +239,33 @@ class ScorerLoop:
                 continue
             events.extend(normalized)
             origin.extend([record] * len(normalized))
-        # Step 3: features + score, as one frame.
-        rows = self._score(events, origin, outcome)
+        # Step 3: features + score, one frame per partition (each has its own history).
+        by_partition: dict[TopicPartition, list[int]] = {}
+        for index, record in enumerate(origin):
+            by_partition.setdefault(TopicPartition(record.topic, record.partition), []).append(
+                index
+            )
+        rows: list[dict[str, Any]] = []
+        for tp, indexes in by_partition.items():
+            rows.extend(
+                self._score([events[i] for i in indexes], [origin[i] for i in indexes], tp, outcome)
+            )
         # Step 4: durable, idempotent store.
         outcome.anomalies_stored = self.store.insert_anomalies(rows)
         # Step 5: dead letters out before the offsets move.
         self._send_dead_letters(producer, outcome.dead_letters)
         # Step 6: commit.
         consumer.commit()
-        self._observe(records, events, outcome, time.perf_counter() - started)
+        self._observe(records, events, origin, outcome, time.perf_counter() - started)
+        self._observe_lag(consumer)
         return outcome
 
     def _score(
-        self, events: list[NormalizedEvent], origin: list[ConsumerRecord], outcome: BatchOutcome
+        self,
+        events: list[NormalizedEvent],
+        origin: list[ConsumerRecord],
+        tp: TopicPartition,
+        outcome: BatchOutcome,
     ) -> list[dict[str, Any]]:
         model = self.model
         assert model is not None
@@ -206,10 +280,36 @@ class ScorerLoop:
                     f"{events[position]['event_time']!r}",
                 )
             )
-        outcome.events = frame.height
-        if frame.height == 0:
-            return []
-        return anomaly_rows(model, score_events(model, frame))
+        if bad_times:
+            rejected = set(bad_times)
+            origin = [r for i, r in enumerate(origin) if i not in rejected]
+        frame = frame.with_row_index("_origin")
+        state = self.states.get(tp)
+
+        def score(part: pl.DataFrame) -> list[dict[str, Any]]:
+            # Score against a copy: the partition's history only advances on success.
+            trial = state.copy()
+            rows = anomaly_rows(model, score_events(model, part.drop("_origin"), trial))
+            state.pairs, state.tails = trial.pairs, trial.tails
+            return rows
+
+        rows, poisoned = score_isolating(frame, score)
+        for part, error in poisoned:
+            for index in part["_origin"].to_list():
+                outcome.dead_letters.append(
+                    DeadLetter(origin[index], type(error).__name__, "scoring_failed", str(error))
+                )
+        outcome.events += frame.height - sum(part.height for part, _ in poisoned)
+        return rows
+
+    def _observe_lag(self, consumer: KafkaConsumer) -> None:
+        """Lag = the partition's high watermark (from the last fetch) − our position."""
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            lag = max(0, highwater - consumer.position(tp))
+            metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)
 
     def _send_dead_letters(self, producer: KafkaProducer, letters: list[DeadLetter]) -> None:
         if not letters:
@@ -240,18 +340,45 @@ class ScorerLoop:
         self,
         records: list[ConsumerRecord],
         events: list[NormalizedEvent],
+        origin: list[ConsumerRecord],
         outcome: BatchOutcome,
         seconds: float,
     ) -> None:
         if events:
-            counts = pl.DataFrame({"source": [e["source"] for e in events]})[
-                "source"
-            ].value_counts()
-            for source, count in counts.iter_rows():
-                metrics.EVENTS_CONSUMED.labels(source).inc(count)
-        metrics.MESSAGES_CONSUMED.inc(len(records))
+            counts = (
+                pl.DataFrame(
+                    {"topic": [r.topic for r in origin], "source": [e["source"] for e in events]}
+                )
+                .group_by("topic", "source")
+                .len()
+            )
+            for topic, source, count in counts.iter_rows():
+                metrics.EVENTS_CONSUMED.labels(topic, source).inc(count)
+        for topic, count in Counter(r.topic for r in records).items():
+            metrics.MESSAGES_CONSUMED.labels(topic).inc(count)
         for letter in outcome.dead_letters:
             metrics.DEAD_LETTERS.labels(letter.reason).inc()
         metrics.ANOMALIES_STORED.inc(outcome.anomalies_stored)
         metrics.BATCH_SIZE.observe(len(records))
         metrics.BATCH_SECONDS.observe(seconds)
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Hands partition state over on a rebalance: save on revoke, restore (and seek) on assign."""
+
+    def __init__(self, loop: ScorerLoop, consumer: KafkaConsumer) -> None:
+        self.loop = loop
+        self.consumer = consumer
+
+    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        owned = [tp for tp in revoked if tp in self.loop.states.states]
+        self.loop.checkpoint(self.consumer, owned)
+        for tp in owned:
+            self.loop.states.release(tp)
+
+    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        for tp in assigned:
+            resume_at = self.loop.states.load(tp)
+            if resume_at is not None:
+                self.consumer.seek(tp, resume_at)
+        self.loop.assigned_partitions = len(assigned)

@@ -3,10 +3,17 @@
 from prometheus_client import Counter, Gauge, Histogram
 
 MESSAGES_CONSUMED = Counter(
-    "auditlens_messages_consumed_total", "Kafka messages taken from the input topics."
+    "auditlens_messages_consumed_total", "Kafka messages taken from the input topics.", ["topic"]
 )
 EVENTS_CONSUMED = Counter(
-    "auditlens_events_consumed_total", "Normalized events scored, by source.", ["source"]
+    "auditlens_events_consumed_total",
+    "Normalized events scored, by input topic and source.",
+    ["topic", "source"],
+)
+CONSUMER_LAG = Gauge(
+    "auditlens_consumer_lag_messages",
+    "Messages behind the partition's high watermark, per assigned partition.",
+    ["topic", "partition"],
 )
 DEAD_LETTERS = Counter(
     "auditlens_dead_letters_total", "Messages sent to the dead-letter topic, by reason.", ["reason"]
@@ -25,3 +32,23 @@ BATCH_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 MODEL_VERSION = Gauge("auditlens_model_version", "Model version the scorer is using.", ["model"])
+ANOMALIES_SUPPRESSED = Counter(
+    "auditlens_anomalies_suppressed_total",
+    "Flagged events stored as suppressed by a suppression rule (and not alerted).",
+)
+WEBHOOK_DELIVERIES = Counter(
+    "auditlens_webhook_deliveries_total",
+    "Webhook delivery attempts by outcome: delivered, retry, dead, disabled.",
+    ["outcome"],
+)
+WEBHOOK_DELIVERY_SECONDS = Histogram(
+    "auditlens_webhook_delivery_seconds",
+    "Duration of one webhook HTTP attempt.",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+STATE_ENTITIES = Gauge(
+    "auditlens_entity_state_entities", "Actors remembered in the scorer's entity state."
+)
+STATE_ROWS = Gauge(
+    "auditlens_entity_state_rows", "Rows in the scorer's entity state (all history tables)."
+)

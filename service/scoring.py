@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from features.pipeline import compute_features
+from features.state import EntityState
 from models.bundle import LoadedModel
 from models.summary import summarize
 
@@ -29,10 +30,19 @@ class ScoredBatch:
 
 
 def score_events(
-    model: LoadedModel, events: pl.DataFrame, explain_all: bool = False
+    model: LoadedModel,
+    events: pl.DataFrame,
+    state: EntityState | None = None,
+    explain_all: bool = False,
 ) -> ScoredBatch:
-    """Score every row; explain the flagged ones (or all of them, with ``explain_all``)."""
-    features = compute_features(events)
+    """Score every row; explain the flagged ones (or all of them, with ``explain_all``).
+
+    ``state`` is the entity history to judge the events against, advanced past
+    them; without one, history starts from the end of the model's training data.
+    """
+    if state is None:
+        state = model.model.baseline_state.copy()
+    features = compute_features(events, state)
     X = model.model.matrix(features)
     result = model.model.score_matrix(X)
     frame = events.with_columns(

@@ -19,6 +19,7 @@ import polars as pl
 from features.files import read_events
 from features.pipeline import FEATURE_NAMES, FEATURE_SET_VERSION, compute_features
 from features.schema import to_frame
+from features.state import EntityState
 from models import registry
 from models.bundle import ScoringModel
 from training.exceptions import TrainingError
@@ -69,17 +70,26 @@ def train(
     events, bad_times = to_frame(read.events)
     if events.height == 0:
         raise TrainingError(f"no usable events in {', '.join(map(str, paths))}")
-    features = compute_features(events)
+    state = EntityState()
+    features = compute_features(events, state)
     model = ScoringModel.train(
-        features, FEATURE_NAMES, FEATURE_SET_VERSION, detectors, alert_rate=alert_rate, seed=seed
+        features,
+        FEATURE_NAMES,
+        FEATURE_SET_VERSION,
+        detectors,
+        alert_rate=alert_rate,
+        seed=seed,
+        baseline_state=state,
     )
     training_scores = model.score_matrix(model.matrix(features)).score
+    metrics_extra = {"entities": float(state.entity_count), "state_rows": float(state.size_rows())}
     metrics = {
         "training_events": float(events.height),
         "rejected_inputs": float(len(read.errors) + len(bad_times)),
         "training_seconds": model.training_seconds,
         "alert_threshold": model.alert_threshold,
         "training_alert_rate": float((training_scores >= model.alert_threshold).mean()),
+        **metrics_extra,
     }
     params = {
         "detectors": ",".join(detectors),

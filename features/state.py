@@ -1,0 +1,102 @@
+"""Entity state: what the feature pipeline remembers about actors and namespaces.
+
+Two kinds of memory, both polars frames:
+
+* **pair counts** — for each history key (e.g. ``(actor, action, resource)``) how
+  often it was seen, and when first and last; these answer "first time?" and
+  "how rare for this actor?";
+* **tails** — the most recent rows per window group (actor, namespace), as long
+  as the longest sliding window, so windows can span micro-batch boundaries.
+
+State is bounded: each pair table keeps at most ``max_entries`` keys, evicting
+the least recently seen (and tails only hold the last window). It is
+snapshotted to a directory (parquet, written aside then renamed, so a crash
+never leaves a half-written snapshot) and restored at start.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+SNAPSHOT_VERSION = "1"
+
+
+@dataclass
+class EntityState:
+    """Mutable history; :mod:`features.history` reads and advances it one batch at a time."""
+
+    max_entries: int = 2_000_000
+    pairs: dict[str, pl.DataFrame] = field(default_factory=dict)
+    tails: dict[str, pl.DataFrame] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def entity_count(self) -> int:
+        """Distinct actors remembered (the ``actor`` pair table)."""
+        actors = self.pairs.get("actor")
+        return 0 if actors is None else actors.height
+
+    def copy(self) -> EntityState:
+        """An independent copy (frames are immutable; only the dicts are new)."""
+        return EntityState(self.max_entries, dict(self.pairs), dict(self.tails))
+
+    def size_rows(self) -> int:
+        return sum(f.height for f in self.pairs.values()) + sum(
+            f.height for f in self.tails.values()
+        )
+
+    def size_bytes(self) -> int:
+        return int(
+            sum(f.estimated_size() for f in self.pairs.values())
+            + sum(f.estimated_size() for f in self.tails.values())
+        )
+
+    def evict(self) -> int:
+        """Drop the least recently seen keys beyond ``max_entries``; returns how many."""
+        dropped = 0
+        for kind, table in self.pairs.items():
+            if table.height > self.max_entries:
+                dropped += table.height - self.max_entries
+                self.pairs[kind] = table.sort("last", descending=True).head(self.max_entries)
+        return dropped
+
+    def snapshot(self, directory: Path, metadata: dict[str, str] | None = None) -> None:
+        """Write every table to ``directory`` atomically (a sibling temp dir, then rename).
+
+        ``metadata`` (e.g. the input offset the state has consumed up to) is saved
+        in the same atomic step, so it always describes exactly this state.
+        """
+        staging = directory.with_name(directory.name + ".writing")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        (staging / "metadata.json").write_text(json.dumps(metadata or {}))
+        for prefix, tables in (("pairs", self.pairs), ("tails", self.tails)):
+            for kind, table in tables.items():
+                table.write_parquet(staging / f"{prefix}.{kind}.parquet")
+        (staging / "VERSION").write_text(SNAPSHOT_VERSION)
+        previous = directory.with_name(directory.name + ".previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        if directory.exists():
+            directory.rename(previous)
+        staging.rename(directory)
+        shutil.rmtree(previous, ignore_errors=True)
+
+    @classmethod
+    def restore(cls, directory: Path, max_entries: int = 2_000_000) -> EntityState:
+        """The state saved in ``directory``, or an empty state when there is none."""
+        state = cls(max_entries=max_entries)
+        if not (directory / "VERSION").exists():
+            return state
+        if (directory / "VERSION").read_text() != SNAPSHOT_VERSION:
+            return state  # an older layout: start afresh rather than misread it
+        state.metadata = json.loads((directory / "metadata.json").read_text())
+        for path in sorted(directory.glob("*.parquet")):
+            prefix, kind, _ = path.name.split(".", 2)
+            target = state.pairs if prefix == "pairs" else state.tails
+            target[kind] = pl.read_parquet(path)
+        return state

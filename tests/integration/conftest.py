@@ -1,0 +1,139 @@
+"""Shared set-up for the end-to-end tests: one generated environment and one trained
+champion per session, plus helpers to run the CLI and scorer processes for real."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import pytest
+from kafka import KafkaConsumer
+
+from service.localstack import free_port
+
+
+def run_cli(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+@dataclass(frozen=True)
+class TrainedEnvironment:
+    """Generated data, a promoted model, and what the offline scorer flags on the test file."""
+
+    data_dir: Path
+    train_file: Path
+    test_file: Path
+    expected: dict[str, float]  # event_id -> score of every event the offline scorer flags
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainedEnvironment:
+    root = tmp_path_factory.mktemp("trained")
+    env = {**os.environ, "AUDITLENS_DATA_DIR": str(root / "data")}
+    gen = root / "gen"
+    run_cli(env, "generate", "--out", str(gen), "--days", "8", "--events-per-day", "1500")
+    trained = run_cli(env, "train", "--data", str(gen / "train.jsonl"), "--promote")
+    assert "alias champion -> version 1" in trained
+    offline = root / "offline.jsonl"
+    run_cli(env, "score", "--data", str(gen / "test.jsonl"), "--out", str(offline))
+    expected = {
+        r["event_id"]: r["score"]
+        for r in map(orjson.loads, offline.read_bytes().splitlines())
+        if r["is_anomaly"]
+    }
+    assert expected, "the offline scorer flagged nothing: the tests would prove nothing"
+    return TrainedEnvironment(root / "data", gen / "train.jsonl", gen / "test.jsonl", expected)
+
+
+@pytest.fixture
+def service_env(
+    trained: TrainedEnvironment, tmp_path: Path, kafka_bootstrap: str, unique_name: str
+) -> dict[str, str]:
+    """Settings for one test's scorer(s): its own topics, group and SQLite store."""
+    return {
+        **os.environ,
+        "AUDITLENS_DATA_DIR": str(trained.data_dir),
+        "AUDITLENS_STORE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+        "AUDITLENS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "AUDITLENS_TOPICS": f"in-{unique_name}",
+        "AUDITLENS_CONSUMER_GROUP": f"group-{unique_name}",
+        "AUDITLENS_DLQ_TOPIC": f"dlq-{unique_name}",
+        "AUDITLENS_API_PORT": str(free_port()),
+        "AUDITLENS_BATCH_MAX_WAIT_MS": "200",
+        "AUDITLENS_MODEL_REFRESH_S": "1",
+    }
+
+
+class Processes:
+    """Starts `auditlens serve` processes and always stops them at the end of the test."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def serve(self, env: dict[str, str], role: str = "scorer") -> subprocess.Popen[bytes]:
+        log = (self.tmp_path / f"serve-{len(self.started)}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--role", role],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        self.started.append(process)
+        return process
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text()[-2000:] for p in sorted(self.tmp_path.glob("serve-*.log")))
+
+    def stop_all(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.started:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[Processes]:
+    running = Processes(tmp_path)
+    yield running
+    running.stop_all()
+
+
+def read_topic(bootstrap: str, topic: str, expected: int, timeout_s: float = 60) -> list:  # type: ignore[type-arg]
+    """Every record of ``topic`` from the beginning, until ``expected`` arrived or time is up."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=int(timeout_s * 1000),
+    )
+    records = []
+    try:
+        for record in consumer:
+            records.append(record)
+            if len(records) >= expected:
+                break
+    finally:
+        consumer.close()
+    return records

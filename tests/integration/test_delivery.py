@@ -1,0 +1,134 @@
+"""Delivery guarantees through the real broker: dead letters, kill -9, rebalances.
+
+Each test streams the generated test period (with its known anomalies) through
+real scorer processes and checks the store ends up with every expected anomaly
+exactly once.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections import Counter
+
+import orjson
+import pytest
+import sqlalchemy as sa
+from kafka import KafkaProducer
+
+from tests.integration.conftest import Processes, TrainedEnvironment, read_topic, run_cli
+
+pytestmark = pytest.mark.integration
+
+
+def stored_event_ids(store_url: str) -> list[str]:
+    engine = sa.create_engine(store_url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.exec_driver_sql("SELECT event_id FROM anomalies").scalars())
+    except sa.exc.OperationalError:  # the scorer has not created the schema yet
+        return []
+    finally:
+        engine.dispose()
+
+
+def wait_for_count(
+    store_url: str, target: int, processes: Processes, timeout_s: float = 120
+) -> list[str]:
+    deadline = time.monotonic() + timeout_s
+    ids: list[str] = []
+    while time.monotonic() < deadline:
+        ids = stored_event_ids(store_url)
+        if len(ids) >= target:
+            return ids
+        time.sleep(0.05)
+    raise AssertionError(f"{len(ids)} of {target} anomalies stored\n{processes.logs()}")
+
+
+def assert_exactly_once(ids: list[str], expected: dict[str, float]) -> None:
+    duplicates = [i for i, n in Counter(ids).items() if n > 1]
+    assert not duplicates, f"stored twice: {duplicates[:5]}"
+    assert set(ids) == set(expected)
+
+
+def replay(env: dict[str, str], trained: TrainedEnvironment) -> None:
+    out = run_cli(
+        env, "replay", "--data", str(trained.test_file), "--topic", env["AUDITLENS_TOPICS"]
+    )
+    assert out.startswith("produced ")
+
+
+def test_bad_messages_are_dead_lettered_and_the_rest_is_scored(
+    trained: TrainedEnvironment, service_env: dict[str, str], processes: Processes
+) -> None:
+    env = {**service_env, "AUDITLENS_MAX_MESSAGE_BYTES": "4096"}
+    good = orjson.loads(trained.test_file.read_bytes().splitlines()[0])
+    missing_id = {k: v for k, v in good.items() if k not in ("auditID", "eventID")}
+    ill_typed = {**good, "verb": {"not": "text"}, "eventName": ["x"]}
+    bad_time = {**good, "requestReceivedTimestamp": "yesterday", "eventTime": "yesterday"}
+    bad = {
+        "not_json": b"this is not json",
+        "invalid_utf8": b'{"kind": "\xff\xfe"}',
+        "not_an_object": b"42",
+        "unknown_shape": b'{"hello": "world"}',
+        "missing_field": orjson.dumps(missing_id),
+        "bad_field": orjson.dumps(ill_typed),
+        "oversize": orjson.dumps({**good, "padding": "x" * 5000}),
+        "bad_timestamp": orjson.dumps(bad_time),
+    }
+    producer = KafkaProducer(bootstrap_servers=env["AUDITLENS_KAFKA_BOOTSTRAP_SERVERS"])
+    for reason, value in bad.items():
+        producer.send(env["AUDITLENS_TOPICS"], value=value, headers=[("origin", reason.encode())])
+    producer.flush()
+    producer.close()
+    processes.serve(env)
+    replay(env, trained)
+
+    ids = wait_for_count(env["AUDITLENS_STORE_URL"], len(trained.expected), processes)
+    assert_exactly_once(ids, trained.expected)
+    letters = read_topic(env["AUDITLENS_KAFKA_BOOTSTRAP_SERVERS"], env["AUDITLENS_DLQ_TOPIC"], 8)
+    by_origin = {dict(r.headers)["origin"].decode(): r for r in letters}
+    assert set(by_origin) == set(bad)
+    for origin, record in by_origin.items():
+        headers = {k: v.decode() for k, v in record.headers}
+        assert record.value == bad[origin], "the original bytes must be kept"
+        assert headers["auditlens.error.reason"] == origin
+        assert headers["auditlens.source.topic"] == env["AUDITLENS_TOPICS"]
+        assert int(headers["auditlens.source.offset"]) >= 0
+        assert headers["auditlens.error.message"]
+
+
+def test_kill_9_mid_stream_loses_and_duplicates_nothing(
+    trained: TrainedEnvironment, service_env: dict[str, str], processes: Processes
+) -> None:
+    env = {**service_env, "AUDITLENS_BATCH_MAX_EVENTS": "100"}
+    replay(env, trained)
+    victim = processes.serve(env)
+    wait_for_count(env["AUDITLENS_STORE_URL"], 1, processes)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    partial = stored_event_ids(env["AUDITLENS_STORE_URL"])
+    assert len(partial) < len(trained.expected), "the kill came too late to test anything"
+
+    processes.serve(env)
+    ids = wait_for_count(env["AUDITLENS_STORE_URL"], len(trained.expected), processes)
+    time.sleep(2)  # anything replayed twice would show up now
+    assert_exactly_once(stored_event_ids(env["AUDITLENS_STORE_URL"]), trained.expected)
+    assert set(partial) <= set(ids)
+
+
+def test_rebalance_with_a_second_scorer_and_a_stop_loses_and_duplicates_nothing(
+    trained: TrainedEnvironment, service_env: dict[str, str], processes: Processes
+) -> None:
+    env = {**service_env, "AUDITLENS_BATCH_MAX_EVENTS": "50"}
+    replay(env, trained)
+    first = processes.serve(env)
+    wait_for_count(env["AUDITLENS_STORE_URL"], 1, processes)
+    processes.serve(env)  # joins the group mid-stream: partitions are rebalanced
+    wait_for_count(env["AUDITLENS_STORE_URL"], len(trained.expected) // 2, processes)
+    first.send_signal(signal.SIGTERM)  # leaves the group: its partitions move again
+    first.wait(timeout=60)
+
+    wait_for_count(env["AUDITLENS_STORE_URL"], len(trained.expected), processes)
+    time.sleep(2)
+    assert_exactly_once(stored_event_ids(env["AUDITLENS_STORE_URL"]), trained.expected)
