@@ -39,7 +39,7 @@ class NormalizedEvent(TypedDict):
 
 
 EVENT_TIME_TYPE = pl.Datetime("us", "UTC")
-_RFC3339 = "%Y-%m-%dT%H:%M:%S%.f%#z"
+RFC3339 = "%Y-%m-%dT%H:%M:%S%.f%#z"
 
 NORMALIZED_SCHEMA: dict[str, pl.DataType] = {
     "event_id": pl.String(),
@@ -79,7 +79,7 @@ def to_frame(events: list[NormalizedEvent]) -> tuple[pl.DataFrame, list[int]]:
     text_schema = {**NORMALIZED_SCHEMA, "event_time": pl.String()}
     frame = pl.DataFrame(events, schema=text_schema).with_columns(
         pl.col("event_time").str.to_datetime(
-            format=_RFC3339, time_zone="UTC", time_unit="us", strict=False
+            format=RFC3339, time_zone="UTC", time_unit="us", strict=False
         )
     )
     valid = frame["event_time"].is_not_null()

@@ -1,9 +1,11 @@
 """``auditlens replay``: raw events from files into a Kafka topic, keyed by actor.
 
-Keying by actor keeps each actor's events on one partition, so a scorer's
-entity history for that actor sees them in order. Container documents
+Keying by actor keeps each actor's events on one partition, so the entity
+history of that actor is built from its events in order. Events are produced in
+the scorer's processing order — by ``(event_time, event_id)`` — so that a replay
+is scored exactly like the same files offline. Container documents
 (``{"Records": [...]}``, arrays, ``EventList``) are split into one message per
-event; what no adapter recognises is still sent (the scorer dead-letters it).
+event; what no adapter recognises is still sent, first (the scorer dead-letters it).
 """
 
 from __future__ import annotations
@@ -12,40 +14,58 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
+import polars as pl
 from kafka import KafkaProducer
 
 from features.decode import unwrap
 from features.exceptions import FeatureError
 from features.files import iter_documents
+from features.schema import EVENT_TIME_TYPE, RFC3339
 from features.sources import normalize
 
 
-def _actor_key(event: dict[str, object]) -> bytes | None:
-    try:
-        rows = normalize(event)
-    except FeatureError:
-        return None
-    actor = rows[0]["actor"] if rows else None
-    return actor.encode() if actor else None
+def _messages(paths: Sequence[Path | str]) -> pl.DataFrame:
+    """One row per message: value, key, and its processing-order sort keys."""
+    values: list[bytes] = []
+    keys: list[bytes | None] = []
+    times: list[str | None] = []
+    ids: list[str | None] = []
+    for _where, doc in iter_documents(paths):
+        if isinstance(doc, FeatureError):
+            continue
+        try:
+            events = unwrap(doc)
+        except FeatureError:
+            events = [doc]
+        for event in events:
+            try:
+                rows = normalize(event)
+            except FeatureError:
+                rows = []
+            first = rows[0] if rows else None
+            values.append(orjson.dumps(event))
+            keys.append(first["actor"].encode() if first and first["actor"] else None)
+            times.append(first["event_time"] if first else None)
+            ids.append(first["event_id"] if first else None)
+    return pl.DataFrame(
+        {"value": values, "key": keys, "time": times, "event_id": ids},
+        schema={"value": pl.Binary, "key": pl.Binary, "time": pl.String, "event_id": pl.String},
+    ).with_columns(
+        pl.col("time")
+        .str.to_datetime(format=RFC3339, time_zone="UTC", time_unit="us", strict=False)
+        .cast(EVENT_TIME_TYPE)
+    )
 
 
 def replay(paths: Sequence[Path | str], topic: str, bootstrap_servers: str) -> int:
+    messages = _messages(paths).sort("time", "event_id", nulls_last=False, maintain_order=True)
     producer = KafkaProducer(
         bootstrap_servers=bootstrap_servers, acks="all", linger_ms=20, batch_size=256 * 1024
     )
-    sent = 0
     try:
-        for _where, doc in iter_documents(paths):
-            if isinstance(doc, FeatureError):
-                continue
-            try:
-                events = unwrap(doc)
-            except FeatureError:
-                events = [doc]
-            for event in events:
-                producer.send(topic, value=orjson.dumps(event), key=_actor_key(dict(event)))
-                sent += 1
+        for value, key in messages.select("value", "key").iter_rows():
+            producer.send(topic, value=value, key=key)
         producer.flush()
     finally:
         producer.close(timeout=30)
-    return sent
+    return messages.height

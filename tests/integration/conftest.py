@@ -12,7 +12,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-from kafka import KafkaConsumer
+from kafka import KafkaAdminClient, KafkaConsumer
+from kafka.admin import NewTopic
 
 from service.localstack import free_port
 
@@ -59,11 +60,57 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainedEnvironment:
     return TrainedEnvironment(root / "data", gen / "train.jsonl", gen / "test.jsonl", expected)
 
 
+def create_topic(bootstrap: str, name: str, partitions: int) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        admin.create_topics([NewTopic(name, partitions, 1)])
+    finally:
+        admin.close()
+
+
+def expected_per_partition(trained: TrainedEnvironment, partitions: int) -> dict[str, float]:
+    """What the stream must flag when replayed into ``partitions`` partitions.
+
+    History is kept per partition, so each partition's events are scored offline
+    on their own, in replay order, from the model's baseline — exactly as the
+    scorers see them, whichever process owns the partition.
+    """
+    from kafka.partitioner.default import murmur2
+
+    from features.decode import normalize_message
+    from features.schema import to_frame
+    from models.registry import RegistryConfig, load
+    from service.replay import _messages
+    from service.scoring import score_events
+
+    model = load(
+        RegistryConfig(
+            tracking_uri=f"sqlite:///{(trained.data_dir / 'mlflow.db').resolve()}",
+            artifact_root=(trained.data_dir / "mlflow-artifacts").resolve(),
+        )
+    )
+    assert model is not None
+    messages = _messages([trained.test_file]).sort("time", "event_id", maintain_order=True)
+    groups: dict[int, list[bytes]] = {}
+    for value, key in messages.select("value", "key").iter_rows():
+        assert key is not None, "every generated event has an actor"
+        partition = (murmur2(key) & 0x7FFFFFFF) % partitions
+        groups.setdefault(partition, []).append(value)
+    expected: dict[str, float] = {}
+    for values in groups.values():
+        events = [row for value in values for row in normalize_message(value)]
+        frame, _ = to_frame(events)
+        scored = score_events(model, frame).frame.filter("is_anomaly")
+        expected.update(zip(scored["event_id"], scored["score"], strict=True))
+    return expected
+
+
 @pytest.fixture
 def service_env(
     trained: TrainedEnvironment, tmp_path: Path, kafka_bootstrap: str, unique_name: str
 ) -> dict[str, str]:
-    """Settings for one test's scorer(s): its own topics, group and SQLite store."""
+    """Settings for one test's scorer(s): its own single-partition topic, group and store."""
+    create_topic(kafka_bootstrap, f"in-{unique_name}", partitions=1)
     return {
         **os.environ,
         "AUDITLENS_DATA_DIR": str(trained.data_dir),

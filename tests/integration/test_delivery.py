@@ -16,7 +16,14 @@ import pytest
 import sqlalchemy as sa
 from kafka import KafkaProducer
 
-from tests.integration.conftest import Processes, TrainedEnvironment, read_topic, run_cli
+from tests.integration.conftest import (
+    Processes,
+    TrainedEnvironment,
+    create_topic,
+    expected_per_partition,
+    read_topic,
+    run_cli,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -118,17 +125,24 @@ def test_kill_9_mid_stream_loses_and_duplicates_nothing(
 
 
 def test_rebalance_with_a_second_scorer_and_a_stop_loses_and_duplicates_nothing(
-    trained: TrainedEnvironment, service_env: dict[str, str], processes: Processes
+    trained: TrainedEnvironment,
+    service_env: dict[str, str],
+    processes: Processes,
+    kafka_bootstrap: str,
+    unique_name: str,
 ) -> None:
-    env = {**service_env, "AUDITLENS_BATCH_MAX_EVENTS": "50"}
+    topic = f"wide-{unique_name}"
+    create_topic(kafka_bootstrap, topic, partitions=4)
+    env = {**service_env, "AUDITLENS_TOPICS": topic, "AUDITLENS_BATCH_MAX_EVENTS": "50"}
+    expected = expected_per_partition(trained, partitions=4)
     replay(env, trained)
     first = processes.serve(env)
     wait_for_count(env["AUDITLENS_STORE_URL"], 1, processes)
     processes.serve(env)  # joins the group mid-stream: partitions are rebalanced
-    wait_for_count(env["AUDITLENS_STORE_URL"], len(trained.expected) // 2, processes)
+    wait_for_count(env["AUDITLENS_STORE_URL"], len(expected) // 2, processes)
     first.send_signal(signal.SIGTERM)  # leaves the group: its partitions move again
     first.wait(timeout=60)
 
-    wait_for_count(env["AUDITLENS_STORE_URL"], len(trained.expected), processes)
+    wait_for_count(env["AUDITLENS_STORE_URL"], len(expected), processes)
     time.sleep(2)
-    assert_exactly_once(stored_event_ids(env["AUDITLENS_STORE_URL"]), trained.expected)
+    assert_exactly_once(stored_event_ids(env["AUDITLENS_STORE_URL"]), expected)
