@@ -19,6 +19,16 @@ from features.exceptions import AdapterError, DecodeError, FeatureError
 from features.schema import NormalizedEvent
 
 DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
+# Kubernetes lists whose items are events or reports: a generic ``List`` (kubectl)
+# and the typed lists the API server returns.
+LIST_KINDS = (
+    "EventList",
+    "List",
+    "PolicyReportList",
+    "ClusterPolicyReportList",
+    "ReportList",
+    "ClusterReportList",
+)
 
 
 def decode(value: bytes, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Any:
@@ -62,7 +72,7 @@ def unwrap(doc: Any) -> list[Mapping[str, Any]]:
         kind = doc.get("kind")
         if isinstance(records, list):
             items = records
-        elif kind in ("EventList", "List") and isinstance(doc.get("items"), list):
+        elif kind in LIST_KINDS and isinstance(doc.get("items"), list):
             items = doc["items"]
         else:
             return [doc]

@@ -16,7 +16,10 @@ _RESOURCE = pl.col("resource").str.to_lowercase()
 _CALL = _ACTION.str.replace(r"^[^:]*:", "")
 
 READ_PATTERN = r"^(get|list|watch|describe|head|lookup|search|batchget|scan|query|select)"
-WRITE_PATTERN = r"^(create|update|patch|put|modify|set|run|start|register|add|tag|import|copy|upload|send|invoke|enable|associate|authorize|share)"
+WRITE_PATTERN = (
+    r"^(create|update|patch|put|modify|set|run|start|register|add|tag|import|copy|upload"
+    r"|send|invoke|enable|associate|authorize|share)"
+)
 DELETE_PATTERN = r"^(delete|deletecollection|remove|terminate|revoke|deregister|destroy|purge)"
 IAM_CHANGE_PATTERN = (
     r"^iam:(attach|put|create|update|add|detach|delete|remove)"
@@ -32,8 +35,9 @@ LOGGING_PATTERN = (
     r"|^guardduty:(delete|disable|update)detector|^config:(stop|delete)configurationrecorder"
 )
 RBAC_RESOURCES = ("roles", "rolebindings", "clusterroles", "clusterrolebindings")
-SECRET_PATTERN = (
-    r"^secrets|^secretsmanager:|^ssm:getparameter|^kms:decrypt|getpassworddata|^iam:createaccesskey"
+SECRET_PATTERN = (  # a pattern naming secret stores, not a secret
+    r"^secrets|^secretsmanager:|^ssm:getparameter|^kms:decrypt|getpassworddata"  # noqa: S105
+    r"|^iam:createaccesskey"
 )
 INTERACTIVE_PATTERN = (
     r"^pods/(exec|attach|portforward)$|^ssm:(startsession|sendcommand)"

@@ -78,8 +78,19 @@ def iter_documents(paths: Iterable[Path | str]) -> Iterator[tuple[str, Any]]:
             for position, doc in enumerate(documents):
                 yield f"{path}#{position}", doc
         else:
+            data = _open_bytes(path)
             try:
-                yield str(path), decode(_open_bytes(path), max_bytes=1 << 40)
+                yield str(path), decode(data, max_bytes=1 << 40)
+            except DecodeError as exc:
+                if exc.reason != "not_json" or len(data.strip().splitlines()) < 2:
+                    yield str(path), exc
+                    continue
+                # JSON Lines saved under a .json name (as many shippers do).
+                for number, line in _lines(path):
+                    try:
+                        yield f"{path}:{number}", decode(line)
+                    except FeatureError as line_exc:
+                        yield f"{path}:{number}", line_exc
             except FeatureError as exc:
                 yield str(path), exc
 

@@ -4,6 +4,13 @@ A :class:`ScoringModel` is what MLflow stores (inside the pyfunc wrapper) and wh
 the scorer loads. It holds everything needed to turn a feature matrix into the
 published score, severity, alert decision and explanation, so a model version
 scores the same way forever.
+
+Training splits the (time-ordered) training events: detectors are fitted on the
+first part and calibrated on the held-out last part, so thresholds reflect how
+the model sees events it was not fitted on — as it will in production. Each
+detector's raw score becomes a calibrated score (tail probability against its
+held-out scores); the ensemble averages them and is calibrated once more, so the
+published score keeps its documented meaning whatever the detector mix.
 """
 
 from __future__ import annotations
@@ -19,9 +26,9 @@ from pyod.models.base import BaseDetector
 
 from features.state import EntityState
 from models.calibration import TailCalibrator, score_for_rate, severity
-from models.detectors import make_detector
-from models.exceptions import FeatureMismatchError
-from models.explain import Contribution, DeviationExplainer
+from models.detectors import DEFAULT_DETECTORS, make_detector
+from models.exceptions import FeatureMismatchError, ModelError
+from models.explain import Contribution, OcclusionExplainer
 
 
 @dataclass
@@ -38,7 +45,8 @@ class ScoringModel:
     feature_names: tuple[str, ...]
     detectors: dict[str, BaseDetector]
     calibrators: dict[str, TailCalibrator]
-    explainer: DeviationExplainer
+    ensemble_calibrator: TailCalibrator
+    explainer: OcclusionExplainer
     alert_threshold: float
     feature_set_version: str
     training_seconds: float = 0.0
@@ -52,32 +60,54 @@ class ScoringModel:
         features: pl.DataFrame,
         feature_names: tuple[str, ...],
         feature_set_version: str,
-        detector_names: tuple[str, ...] = ("iforest",),
+        detector_names: tuple[str, ...] = DEFAULT_DETECTORS,
         alert_rate: float = 0.005,
         seed: int = 0,
         baseline_state: EntityState | None = None,
+        calibration_fraction: float = 0.2,
     ) -> ScoringModel:
-        """Fit each detector on the feature matrix and calibrate it on its own training scores."""
+        """Fit on the earlier events, calibrate on the later ``calibration_fraction``.
+
+        ``features`` must be in time order (training sorts it so).
+        """
+        if not detector_names:
+            raise ModelError("at least one detector is required")
         started = time.perf_counter()
         X = features.select(feature_names).to_numpy().astype(np.float64)
+        split = int(X.shape[0] * (1.0 - calibration_fraction))
+        if split < 50 or X.shape[0] - split < 50:
+            raise ModelError(
+                f"{X.shape[0]} training events are too few to fit and calibrate (need ≥ 100)"
+            )
+        fit_rows, held_out = X[:split], X[split:]
         detectors: dict[str, BaseDetector] = {}
         calibrators: dict[str, TailCalibrator] = {}
         for name in detector_names:
             detector = make_detector(name, seed=seed)
-            detector.fit(X)
+            detector.fit(fit_rows)
             detectors[name] = detector
-            calibrators[name] = TailCalibrator.fit(detector.decision_scores_)
-        return cls(
+            calibrators[name] = TailCalibrator.fit(detector.decision_function(held_out))
+        model = cls(
             feature_names=feature_names,
             detectors=detectors,
             calibrators=calibrators,
-            explainer=DeviationExplainer.fit(feature_names, X),
+            ensemble_calibrator=TailCalibrator.fit(np.zeros(1)),
+            explainer=OcclusionExplainer.fit(feature_names, fit_rows),
             alert_threshold=score_for_rate(alert_rate),
             feature_set_version=feature_set_version,
-            training_seconds=time.perf_counter() - started,
-            params={"detectors": list(detector_names), "alert_rate": alert_rate, "seed": seed},
+            params={
+                "detectors": list(detector_names),
+                "alert_rate": alert_rate,
+                "seed": seed,
+                "calibration_fraction": calibration_fraction,
+                "fit_events": split,
+                "calibration_events": X.shape[0] - split,
+            },
             baseline_state=baseline_state if baseline_state is not None else EntityState(),
         )
+        model.ensemble_calibrator = TailCalibrator.fit(model.ensemble_raw(held_out))
+        model.training_seconds = time.perf_counter() - started
+        return model
 
     def matrix(self, features: pl.DataFrame) -> npt.NDArray[np.float64]:
         missing = [n for n in self.feature_names if n not in features.columns]
@@ -85,20 +115,29 @@ class ScoringModel:
             raise FeatureMismatchError(f"scoring input lacks features {missing}")
         return features.select(self.feature_names).to_numpy().astype(np.float64)
 
-    def score_matrix(self, X: npt.NDArray[np.float64]) -> ScoreResult:
-        """Mean of the detectors' calibrated scores (one detector: its own score)."""
-        if X.shape[0] == 0:
-            empty = np.empty(0, dtype=np.float64)
-            return ScoreResult(empty, severity(empty), np.empty(0, dtype=np.bool_))
-        per_detector = [
-            self.calibrators[name].score(detector.decision_function(X))
+    def detector_scores(self, X: npt.NDArray[np.float64]) -> dict[str, npt.NDArray[np.float64]]:
+        """Each detector's calibrated 0–100 score (for evaluation and comparison)."""
+        return {
+            name: self.calibrators[name].score(detector.decision_function(X))
             for name, detector in self.detectors.items()
-        ]
-        score = np.asarray(np.round(np.vstack(per_detector).mean(axis=0), 3), dtype=np.float64)
+        }
+
+    def ensemble_raw(self, X: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        per_detector = list(self.detector_scores(X).values())
+        return np.asarray(np.vstack(per_detector).mean(axis=0), dtype=np.float64)
+
+    def scores(self, X: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The published score, unrounded."""
+        if X.shape[0] == 0:
+            return np.empty(0, dtype=np.float64)
+        return self.ensemble_calibrator.score(self.ensemble_raw(X))
+
+    def score_matrix(self, X: npt.NDArray[np.float64]) -> ScoreResult:
+        score = np.round(self.scores(X), 3)
         return ScoreResult(score, severity(score), np.asarray(score >= self.alert_threshold))
 
     def explain(self, X: npt.NDArray[np.float64]) -> list[list[Contribution]]:
-        return self.explainer.explain(X)
+        return self.explainer.explain(X, self.scores)
 
 
 @dataclass(frozen=True)

@@ -49,27 +49,60 @@ def severity(scores: npt.NDArray[np.float64]) -> npt.NDArray[np.str_]:
 
 @dataclass
 class TailCalibrator:
-    """Empirical tail probability against the sorted training scores."""
+    """Tail probability against a reference sample of raw scores.
+
+    Inside the sample the probability is empirical; beyond its upper
+    ``tail_quantile`` it follows an exponential tail fitted to the excesses over
+    that quantile (peaks over threshold), so scores above anything seen in the
+    reference still grow smoothly instead of saturating at ``1/(n+1)``.
+    """
 
     sorted_scores: npt.NDArray[np.float64]
+    tail_start: float = float("inf")
+    tail_scale: float = 1.0
+    tail_probability_at_start: float = 0.0
 
     @classmethod
-    def fit(cls, training_scores: npt.ArrayLike) -> TailCalibrator:
-        return cls(np.sort(np.asarray(training_scores, dtype=np.float64)))
+    def fit(cls, reference_scores: npt.ArrayLike, tail_quantile: float = 0.99) -> TailCalibrator:
+        ordered = np.sort(np.asarray(reference_scores, dtype=np.float64))
+        calibrator = cls(ordered)
+        if ordered.size >= 100:
+            start = float(np.quantile(ordered, tail_quantile))
+            excess = ordered[ordered > start] - start
+            if excess.size >= 5 and float(excess.mean()) > 0:
+                calibrator.tail_start = start
+                calibrator.tail_scale = float(excess.mean())
+                calibrator.tail_probability_at_start = float(
+                    calibrator._empirical(np.array([start]))[0]
+                )
+        return calibrator
+
+    def _empirical(self, raw: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """(#reference scores ≥ raw + 1) / (n + 1): never 0, so the log stays finite."""
+        n = self.sorted_scores.size
+        at_least = n - np.searchsorted(self.sorted_scores, raw, side="left")
+        return np.asarray((at_least + 1.0) / (n + 1.0), dtype=np.float64)
 
     def tail_probability(self, raw: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        """(#training scores ≥ raw + 1) / (n + 1): never 0, so the log stays finite."""
         raw_arr = np.asarray(raw, dtype=np.float64)
-        n = self.sorted_scores.size
-        at_least = n - np.searchsorted(self.sorted_scores, raw_arr, side="left")
-        return np.asarray((at_least + 1.0) / (n + 1.0), dtype=np.float64)
+        empirical = self._empirical(raw_arr)
+        beyond = raw_arr > self.tail_start
+        if beyond.any():
+            extrapolated = self.tail_probability_at_start * np.exp(
+                -(raw_arr[beyond] - self.tail_start) / self.tail_scale
+            )
+            empirical[beyond] = np.minimum(empirical[beyond], extrapolated)
+        return np.maximum(empirical, 1e-300)
 
     def score(self, raw: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Published 0–100 score.
 
         >>> cal = TailCalibrator.fit(np.arange(999.0))
-        >>> cal.score([-1.0, 990.0, 5000.0]).round(1).tolist()
-        [0.0, 40.0, 60.0]
+        >>> cal.score([-1.0, 500.0, 980.0]).round(1).tolist()
+        [0.0, 6.0, 34.0]
+        >>> # beyond the reference the tail keeps rising instead of saturating
+        >>> [round(float(s)) for s in cal.score([1000.0, 1010.0, 1020.0])]
+        [60, 74, 90]
         """
         scores = np.clip(-SCORE_SCALE * np.log10(self.tail_probability(raw)), 0.0, 100.0)
         return np.asarray(scores + 0.0, dtype=np.float64)  # + 0.0 turns -0.0 into 0.0

@@ -1,18 +1,24 @@
-"""Why an event scored high: the features furthest from what is typical.
+"""Why an event scored high: per-feature attributions, observed vs typical values.
 
-Each feature's deviation is measured in robust units against the training data
-(distance from the median over a scale: the IQR-based sigma, or the standard
-deviation for near-constant features such as rare flags). Contributions are the
-deviations normalised to sum to one per event, top first.
+The attribution is *occlusion* on the whole ensemble: for each feature, the
+event is scored again with that feature set to its typical value (the training
+median); the drop in score is that feature's contribution. This works for any
+detector mix — it asks the models themselves, not a proxy — and is only paid
+for the events that are explained (the flagged ones, in the stream).
+When no single feature lowers the score (the anomaly lies in a combination),
+the robust deviation from typical is used instead, so an explanation is never empty.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypedDict
 
 import numpy as np
 import numpy.typing as npt
+
+ScoreFunction = Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]]
 
 
 class Contribution(TypedDict):
@@ -23,41 +29,55 @@ class Contribution(TypedDict):
 
 
 @dataclass
-class DeviationExplainer:
+class OcclusionExplainer:
     feature_names: tuple[str, ...]
-    median: npt.NDArray[np.float64]
+    typical: npt.NDArray[np.float64]
     scale: npt.NDArray[np.float64]
 
     @classmethod
-    def fit(cls, names: tuple[str, ...], X: npt.NDArray[np.float64]) -> DeviationExplainer:
-        median = np.median(X, axis=0)
+    def fit(cls, names: tuple[str, ...], X: npt.NDArray[np.float64]) -> OcclusionExplainer:
+        typical = np.median(X, axis=0)
         q75, q25 = np.percentile(X, [75, 25], axis=0)
         robust = (q75 - q25) / 1.349
         scale = np.where(robust > 1e-9, robust, np.maximum(X.std(axis=0), 1e-3))
-        return cls(names, median, scale)
+        return cls(names, typical, scale)
 
-    def deviations(self, X: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        """Shape (n_events, n_features): absolute robust z-scores."""
-        return np.abs(X - self.median) / self.scale
+    def attributions(
+        self, X: npt.NDArray[np.float64], score: ScoreFunction
+    ) -> npt.NDArray[np.float64]:
+        """Shape (n_events, n_features): score drop when each feature is made typical."""
+        n, d = X.shape
+        occluded = np.repeat(X, d, axis=0)
+        columns = np.tile(np.arange(d), n)
+        occluded[np.arange(n * d), columns] = self.typical[columns]
+        base = score(X)
+        drops = base[:, None] - score(occluded).reshape(n, d)
+        drops[self.typical == X] = 0.0  # a typical value cannot be the reason
+        return np.maximum(drops, 0.0)
 
-    def explain(self, X: npt.NDArray[np.float64], top: int = 3) -> list[list[Contribution]]:
-        """Top ``top`` contributions per row of ``X`` (features that deviate at all)."""
-        deviation = self.deviations(X)
-        totals = deviation.sum(axis=1, keepdims=True)
-        shares = np.divide(deviation, totals, out=np.zeros_like(deviation), where=totals > 0)
-        order = np.argsort(-deviation, axis=1)[:, :top]
-        explanations: list[list[Contribution]] = []
-        for row, columns in enumerate(order):
-            explanations.append(
-                [
-                    {
-                        "feature": self.feature_names[c],
-                        "value": float(X[row, c]),
-                        "typical": float(self.median[c]),
-                        "contribution": round(float(shares[row, c]), 4),
-                    }
-                    for c in columns
-                    if deviation[row, c] > 0
-                ]
-            )
-        return explanations
+    def explain(
+        self, X: npt.NDArray[np.float64], score: ScoreFunction, top: int = 3
+    ) -> list[list[Contribution]]:
+        """Top ``top`` contributions per row of ``X``, largest first."""
+        if X.shape[0] == 0:
+            return []
+        weights = self.attributions(X, score)
+        deviation = np.abs(X - self.typical) / self.scale
+        no_single_cause = weights.sum(axis=1) <= 0
+        weights[no_single_cause] = deviation[no_single_cause]
+        totals = weights.sum(axis=1, keepdims=True)
+        shares = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
+        order = np.argsort(-weights, axis=1, kind="stable")[:, :top]
+        return [
+            [
+                {
+                    "feature": self.feature_names[c],
+                    "value": float(X[row, c]),
+                    "typical": float(self.typical[c]),
+                    "contribution": round(float(shares[row, c]), 4),
+                }
+                for c in columns
+                if weights[row, c] > 0
+            ]
+            for row, columns in enumerate(order)
+        ]

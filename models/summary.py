@@ -62,7 +62,7 @@ def summarize(
     namespace: str | None,
     contributions: Sequence[Contribution],
 ) -> str:
-    """E.g. ``alice create clusterrolebindings (cluster-wide): first time this actor did this; ...``.
+    """The analyst's sentence: who did what where, then the top reasons in words.
 
     >>> print(summarize("alice", "create", "clusterrolebindings", None, [
     ...     {"feature": "first_action_resource", "value": 1.0, "typical": 0.0, "contribution": 0.5},

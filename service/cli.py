@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("train", help="fit, register in MLflow, optionally promote")
     tr.add_argument("--data", type=Path, nargs="+", required=True)
-    tr.add_argument("--detectors", default="iforest")
+    tr.add_argument("--detectors", default="iforest,autoencoder")
     tr.add_argument("--labels", type=Path, help="labels CSV (event_id,scenario) for evaluation")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--promote", action="store_true")

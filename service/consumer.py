@@ -7,14 +7,23 @@ The loop, once per micro-batch:
 3. compute features and score, one polars frame per input partition, each against
    that partition's entity state (:mod:`service.partition_state`);
 4. store the flagged events (idempotent on the event key);
-5. flush the dead letters to the dead-letter topic;
-6. commit the offsets — only now, so a crash before this point replays the batch
-   and the idempotent store turns at-least-once delivery into exactly-once effect;
-7. every ``checkpoint_interval_s`` (and when partitions are revoked or the scorer
-   stops) snapshot each partition's entity state with its next offset; a new owner
-   resumes from that snapshot *and* that offset, so replayed events are judged
-   against exactly the history they were first judged against;
-8. between batches, pick up a new champion model version if the alias moved.
+5. flush the dead letters to the dead-letter topic.
+
+And at every checkpoint — each ``checkpoint_interval_s``, when partitions are
+revoked, and when the scorer stops:
+
+6. snapshot each partition's entity state together with its next offset;
+7. commit those offsets.
+
+Offsets therefore only move once the batches before them are stored *and* the
+entity state that includes them is on disk. After a crash the next owner of a
+partition resumes from its snapshot and that snapshot's offset: the replayed
+events are judged against exactly the history they were first judged against,
+score the same, and the idempotent store turns at-least-once delivery into an
+exactly-once effect.
+
+Between batches the scorer also picks up a new champion model version if the alias
+moved (step 8).
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from typing import Any
 
 import polars as pl
 from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.structs import OffsetAndMetadata
 from kafka.consumer.fetcher import ConsumerRecord
 
 from features.decode import normalize_message
@@ -177,11 +187,14 @@ class ScorerLoop:
             producer.close(timeout=10)
 
     def checkpoint(self, consumer: KafkaConsumer, partitions: list[TopicPartition]) -> None:
-        """Snapshot each partition's state with the next offset to read, then commit offsets."""
+        """Steps 6 and 7: snapshot each partition's state with its next offset, then commit."""
+        offsets = {}
         for tp in partitions:
-            self.states.save(tp, consumer.position(tp))
-        if partitions:
-            consumer.commit()
+            position = consumer.position(tp)
+            self.states.save(tp, position)
+            offsets[tp] = OffsetAndMetadata(position, "", -1)
+        if offsets:
+            consumer.commit(offsets)
         self.last_checkpoint = time.monotonic()
         metrics.STATE_ENTITIES.set(self.states.entities())
         metrics.STATE_ROWS.set(self.states.size_rows())
@@ -252,10 +265,8 @@ class ScorerLoop:
             )
         # Step 4: durable, idempotent store.
         outcome.anomalies_stored = self.store.insert_anomalies(rows)
-        # Step 5: dead letters out before the offsets move.
+        # Step 5: dead letters out before the offsets can move.
         self._send_dead_letters(producer, outcome.dead_letters)
-        # Step 6: commit.
-        consumer.commit()
         self._observe(records, events, origin, outcome, time.perf_counter() - started)
         self._observe_lag(consumer)
         return outcome

@@ -22,6 +22,7 @@ from features.schema import to_frame
 from features.state import EntityState
 from models import registry
 from models.bundle import ScoringModel
+from models.detectors import DEFAULT_DETECTORS
 from training.exceptions import TrainingError
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def package_versions() -> dict[str, str]:
 def train(
     paths: Sequence[Path | str],
     config: registry.RegistryConfig,
-    detectors: tuple[str, ...] = ("iforest",),
+    detectors: tuple[str, ...] = DEFAULT_DETECTORS,
     alert_rate: float = 0.005,
     seed: int = 0,
     promote: bool = False,
@@ -70,6 +71,7 @@ def train(
     events, bad_times = to_frame(read.events)
     if events.height == 0:
         raise TrainingError(f"no usable events in {', '.join(map(str, paths))}")
+    events = events.sort("event_time", "event_id", maintain_order=True)
     state = EntityState()
     features = compute_features(events, state)
     model = ScoringModel.train(

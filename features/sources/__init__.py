@@ -20,7 +20,15 @@ from typing import Any
 
 from features.exceptions import AdapterError
 from features.schema import NormalizedEvent
-from features.sources import k8s_audit
+from features.sources import (
+    cloudtrail,
+    falco,
+    gatekeeper,
+    generic,
+    k8s_audit,
+    opa,
+    policyreport,
+)
 
 
 @dataclass(frozen=True)
@@ -36,8 +44,25 @@ class Adapter:
         return cls(source=module.SOURCE, matches=module.matches, normalize=module.normalize)
 
 
-ADAPTERS: tuple[Adapter, ...] = (Adapter.from_module(k8s_audit),)
+# Most specific first: each matches on a kind/apiVersion pair or a field set no
+# earlier adapter's events carry; the configurable generic adapter comes last, so
+# it never takes an event another adapter recognises.
+ADAPTERS: tuple[Adapter, ...] = tuple(
+    Adapter.from_module(module)
+    for module in (k8s_audit, policyreport, gatekeeper, opa, falco, cloudtrail, generic)
+)
 BY_SOURCE: dict[str, Adapter] = {adapter.source: adapter for adapter in ADAPTERS}
+
+
+def configure_generic(
+    mapping: generic.GenericMapping | str | Mapping[str, Any] | None,
+) -> generic.GenericMapping | None:
+    """Set the generic adapter's field mapping (JSON text, its parsed form, or None to clear).
+
+    Without a call, the mapping comes from ``AUDITLENS_GENERIC_MAPPING``. Raises
+    ValueError naming what is wrong with the mapping, so a service can check it at start.
+    """
+    return generic.configure(mapping)
 
 
 def detect(doc: Mapping[str, Any]) -> Adapter:

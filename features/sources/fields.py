@@ -23,6 +23,11 @@ def field(doc: Mapping[str, Any], path: str) -> Any:
     """
     current: Any = doc
     for part in path.split("."):
+        if type(current) is dict:  # the common case, ahead of the slower ABC check
+            current = current.get(part)
+            if current is None:
+                return None
+            continue
         if not isinstance(current, Mapping):
             if current is None:
                 return None
