@@ -20,6 +20,7 @@ import yaml
 from features.decode import decode, normalize_document
 from features.exceptions import DecodeError, FeatureError
 from features.schema import NormalizedEvent
+from features.sources.report_state import ReportSnapshots
 
 SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".yaml", ".yml")
 
@@ -95,15 +96,25 @@ def iter_documents(paths: Iterable[Path | str]) -> Iterator[tuple[str, Any]]:
                 yield str(path), exc
 
 
-def read_events(paths: Iterable[Path | str], source: str | None = None) -> ReadResult:
-    """Normalize every event in ``paths``; bad inputs are collected, never fatal."""
+def read_events(
+    paths: Iterable[Path | str],
+    source: str | None = None,
+    reports: ReportSnapshots | None = None,
+) -> ReadResult:
+    """Normalize every event in ``paths``; bad inputs are collected, never fatal.
+
+    With ``reports``, a policy report that repeats an earlier snapshot only
+    contributes its new or changed results (as in the stream).
+    """
     result = ReadResult()
     for where, doc in iter_documents(paths):
         if isinstance(doc, FeatureError):
             result.errors.append((where, doc))
             continue
         try:
-            result.events.extend(normalize_document(doc, None, source))
+            rows = normalize_document(doc, None, source)
         except FeatureError as exc:
             result.errors.append((where, exc))
+            continue
+        result.events.extend(reports.new_or_changed(rows) if reports is not None else rows)
     return result

@@ -6,7 +6,10 @@ Two kinds of memory, both polars frames:
   often it was seen, and when first and last; these answer "first time?" and
   "how rare for this actor?";
 * **tails** — the most recent rows per window group (actor, namespace), as long
-  as the longest sliding window, so windows can span micro-batch boundaries.
+  as the longest sliding window, so windows can span micro-batch boundaries;
+* **reports** — the last snapshot of every policy report
+  (:class:`~features.sources.report_state.ReportSnapshots`), so a re-sent report
+  only yields the results that are new or changed.
 
 State is bounded: each pair table keeps at most ``max_entries`` keys, evicting
 the least recently seen (and tails only hold the last window). It is
@@ -16,12 +19,15 @@ never leaves a half-written snapshot) and restored at start.
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+
+from features.sources.report_state import ReportSnapshots
 
 SNAPSHOT_VERSION = "1"
 
@@ -34,6 +40,7 @@ class EntityState:
     pairs: dict[str, pl.DataFrame] = field(default_factory=dict)
     tails: dict[str, pl.DataFrame] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)
+    reports: ReportSnapshots = field(default_factory=ReportSnapshots)
 
     @property
     def entity_count(self) -> int:
@@ -41,9 +48,19 @@ class EntityState:
         actors = self.pairs.get("actor")
         return 0 if actors is None else actors.height
 
-    def copy(self) -> EntityState:
-        """An independent copy (frames are immutable; only the dicts are new)."""
-        return EntityState(self.max_entries, dict(self.pairs), dict(self.tails))
+    def copy(self, share_reports: bool = False) -> EntityState:
+        """An independent copy (frames are immutable, so only containers are copied).
+
+        ``share_reports`` keeps the same report memory instead of a deep copy, for a
+        short-lived trial copy that never touches it.
+        """
+        return EntityState(
+            self.max_entries,
+            dict(self.pairs),
+            dict(self.tails),
+            dict(self.metadata),
+            self.reports if share_reports else copy.deepcopy(self.reports),
+        )
 
     def size_rows(self) -> int:
         return sum(f.height for f in self.pairs.values()) + sum(
@@ -78,6 +95,7 @@ class EntityState:
         for prefix, tables in (("pairs", self.pairs), ("tails", self.tails)):
             for kind, table in tables.items():
                 table.write_parquet(staging / f"{prefix}.{kind}.parquet")
+        self.reports.snapshot(staging / "reports.json")
         (staging / "VERSION").write_text(SNAPSHOT_VERSION)
         previous = directory.with_name(directory.name + ".previous")
         shutil.rmtree(previous, ignore_errors=True)
@@ -95,6 +113,7 @@ class EntityState:
         if (directory / "VERSION").read_text() != SNAPSHOT_VERSION:
             return state  # an older layout: start afresh rather than misread it
         state.metadata = json.loads((directory / "metadata.json").read_text())
+        state.reports.restore(directory / "reports.json")
         for path in sorted(directory.glob("*.parquet")):
             prefix, kind, _ = path.name.split(".", 2)
             target = state.pairs if prefix == "pairs" else state.tails

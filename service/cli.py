@@ -53,20 +53,25 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    from training.train import train
+    from training.train import TrainingOptions, train
 
-    result = train(
-        args.data,
-        _registry_config(settings),
+    options = TrainingOptions(
         detectors=tuple(d.strip() for d in args.detectors.split(",") if d.strip()),
         alert_rate=settings.alert_rate,
         seed=args.seed,
         promote=args.promote,
+        labels=args.labels,
+        validation=tuple(args.validation or ()),
+        validation_fraction=args.validation_fraction,
     )
+    result = train(args.data, _registry_config(settings), options)
     print(
         f"registered {settings.model_name} version {result.version} "
         f"from {result.events} events ({result.rejected} inputs rejected)"
     )
+    for key in ("roc_auc", "pr_auc", "recall_0.5pct", "scenarios_caught_0.5pct"):
+        if key in result.metrics:
+            print(f"  {key}: {result.metrics[key]:.4f}")
     if args.promote:
         alias = "champion" if result.promoted else "challenger"
         print(f"alias {alias} -> version {result.version}: {result.reason}")
@@ -99,9 +104,10 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     from service.scoring import result_records, score_events
 
     model = _load_model(settings, args.model)
-    read = read_events(args.data)
+    state = model.model.baseline_state.copy()
+    read = read_events(args.data, reports=state.reports)
     frame, bad = to_frame(read.events)
-    batch = score_events(model, frame, explain_all=True)
+    batch = score_events(model, frame, state, explain_all=True)
     records = result_records(model, batch)
     with open(args.out, "wb") as out:
         out.writelines(orjson.dumps(r) + b"\n" for r in records)
@@ -219,7 +225,18 @@ def build_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("train", help="fit, register in MLflow, optionally promote")
     tr.add_argument("--data", type=Path, nargs="+", required=True)
     tr.add_argument("--detectors", default="iforest,autoencoder")
-    tr.add_argument("--labels", type=Path, help="labels CSV (event_id,scenario) for evaluation")
+    tr.add_argument(
+        "--labels",
+        type=Path,
+        help="labels CSV (event_id,scenario): attacks are kept out of training and evaluated",
+    )
+    tr.add_argument(
+        "--validation",
+        type=Path,
+        nargs="+",
+        help="files to evaluate on (default with --labels: the last part of --data by time)",
+    )
+    tr.add_argument("--validation-fraction", type=float, default=0.25)
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--promote", action="store_true")
     tr.set_defaults(handler=cmd_train)

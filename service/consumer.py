@@ -250,6 +250,8 @@ class ScorerLoop:
                     DeadLetter(record, type(exc).__name__, exc.reason, str(exc))
                 )
                 continue
+            state = self.states.get(TopicPartition(record.topic, record.partition))
+            normalized = state.reports.new_or_changed(normalized)
             events.extend(normalized)
             origin.extend([record] * len(normalized))
         # Step 3: features + score, one frame per partition (each has its own history).
@@ -299,7 +301,7 @@ class ScorerLoop:
 
         def score(part: pl.DataFrame) -> list[dict[str, Any]]:
             # Score against a copy: the partition's history only advances on success.
-            trial = state.copy()
+            trial = state.copy(share_reports=True)
             rows = anomaly_rows(model, score_events(model, part.drop("_origin"), trial))
             state.pairs, state.tails = trial.pairs, trial.tails
             return rows

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import platform
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from features.files import read_events
@@ -23,6 +25,7 @@ from features.state import EntityState
 from models import registry
 from models.bundle import ScoringModel
 from models.detectors import DEFAULT_DETECTORS
+from training.evaluate import evaluate, read_labels
 from training.exceptions import TrainingError
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,23 @@ class TrainingResult:
     reason: str
     events: int
     rejected: int
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    """Everything a run depends on besides the data (all of it is logged as parameters)."""
+
+    detectors: tuple[str, ...] = DEFAULT_DETECTORS
+    alert_rate: float = 0.005
+    seed: int = 0
+    promote: bool = False
+    labels: Path | None = None
+    validation: tuple[Path, ...] = ()
+    validation_fraction: float = 0.25
+    exclude_event_ids: frozenset[str] = frozenset()
+    benign_event_ids: frozenset[str] = frozenset()
+    benign_weight: int = 1
 
 
 def data_fingerprint(events: pl.DataFrame) -> str:
@@ -57,75 +77,199 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def train(
-    paths: Sequence[Path | str],
-    config: registry.RegistryConfig,
-    detectors: tuple[str, ...] = DEFAULT_DETECTORS,
-    alert_rate: float = 0.005,
-    seed: int = 0,
-    promote: bool = False,
-) -> TrainingResult:
-    read = read_events(paths)
+def _read(paths: Sequence[Path | str], state: EntityState) -> tuple[pl.DataFrame, int]:
+    read = read_events(paths, reports=state.reports)
     for where, error in read.errors[:20]:
         log.warning("skipped %s: %s (%s)", where, error, error.reason)
     events, bad_times = to_frame(read.events)
+    return events.sort("event_time", "event_id", maintain_order=True), len(read.errors) + len(
+        bad_times
+    )
+
+
+def split_validation(
+    events: pl.DataFrame, options: TrainingOptions, has_labels: bool
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """Training events and, with labels but no validation files, the last part by time."""
+    if options.validation or not has_labels:
+        return events, None
+    cut = int(events.height * (1.0 - options.validation_fraction))
+    return events.head(cut), events.slice(cut)
+
+
+def prepare_training_events(
+    events: pl.DataFrame, labels: pl.DataFrame | None, options: TrainingOptions
+) -> pl.DataFrame:
+    """Attacks and confirmed true positives never train the baseline; analysts' benign
+    verdicts can be weighted up so the baseline learns them as normal."""
+    excluded = set(options.exclude_event_ids)
+    if labels is not None:
+        excluded |= set(labels["event_id"].to_list())
+    kept = events.filter(~pl.col("event_id").is_in(list(excluded))) if excluded else events
+    if options.benign_weight > 1 and options.benign_event_ids:
+        benign = kept.filter(pl.col("event_id").is_in(list(options.benign_event_ids)))
+        kept = pl.concat([kept, *[benign] * (options.benign_weight - 1)]).sort(
+            "event_time", "event_id", maintain_order=True
+        )
+    return kept
+
+
+def train(
+    paths: Sequence[Path | str], config: registry.RegistryConfig, options: TrainingOptions
+) -> TrainingResult:
+    state = EntityState()
+    events, rejected = _read(paths, state)
     if events.height == 0:
         raise TrainingError(f"no usable events in {', '.join(map(str, paths))}")
-    events = events.sort("event_time", "event_id", maintain_order=True)
-    state = EntityState()
-    features = compute_features(events, state)
+    labels = read_labels(str(options.labels)) if options.labels else None
+    training_events, validation_events = split_validation(events, options, labels is not None)
+    training_events = prepare_training_events(training_events, labels, options)
+    features = compute_features(training_events, state)
     model = ScoringModel.train(
         features,
         FEATURE_NAMES,
         FEATURE_SET_VERSION,
-        detectors,
-        alert_rate=alert_rate,
-        seed=seed,
-        baseline_state=state,
+        options.detectors,
+        alert_rate=options.alert_rate,
+        seed=options.seed,
+        baseline_state=state.copy(),
     )
-    training_scores = model.score_matrix(model.matrix(features)).score
-    metrics_extra = {"entities": float(state.entity_count), "state_rows": float(state.size_rows())}
-    metrics = {
-        "training_events": float(events.height),
-        "rejected_inputs": float(len(read.errors) + len(bad_times)),
+    held_out_scores = model.scores(model.matrix(features.tail(model.params["calibration_events"])))
+    metrics: dict[str, float] = {
+        "training_events": float(training_events.height),
+        "rejected_inputs": float(rejected),
         "training_seconds": model.training_seconds,
         "alert_threshold": model.alert_threshold,
-        "training_alert_rate": float((training_scores >= model.alert_threshold).mean()),
-        **metrics_extra,
+        "calibration_alert_rate": float((held_out_scores >= model.alert_threshold).mean()),
+        "entities": float(state.entity_count),
+        "state_rows": float(state.size_rows()),
+        **{
+            f"score_p{name}": float(np.percentile(held_out_scores, q))
+            for name, q in (("50", 50.0), ("90", 90.0), ("99", 99.0), ("99_9", 99.9))
+        },
     }
+    validation = _validation_set(validation_events, options, state)
+    if validation is not None:
+        metrics.update(_validation_metrics(model, validation, labels))
     params = {
-        "detectors": ",".join(detectors),
-        "alert_rate": alert_rate,
-        "seed": seed,
+        "detectors": ",".join(options.detectors),
+        "alert_rate": options.alert_rate,
+        "seed": options.seed,
         "feature_set_version": FEATURE_SET_VERSION,
         "features": ",".join(FEATURE_NAMES),
+        "labels": str(options.labels or ""),
+        "validation": ",".join(map(str, options.validation))
+        or (f"last {options.validation_fraction:g} of the data" if validation is not None else ""),
+        "excluded_events": len(options.exclude_event_ids),
+        "benign_weight": options.benign_weight,
+        **{k: v for k, v in model.params.items() if k not in ("detectors", "alert_rate", "seed")},
     }
     tags = {
-        "data_fingerprint": data_fingerprint(events),
+        "data_fingerprint": data_fingerprint(training_events),
         **{f"version.{k}": v for k, v in package_versions().items()},
     }
     version = registry.log_and_register(config, model, features, params, metrics, tags)
     log.info("registered %s version %s", config.model_name, version)
     promoted, reason = False, "not requested (use --promote)"
-    if promote:
-        promoted, reason = promotion_gate(config)
+    if options.promote:
+        promoted, reason = promotion_gate(config, model, validation, labels, options.alert_rate)
         registry.set_alias(config, "champion" if promoted else "challenger", version)
-    return TrainingResult(
-        version, promoted, reason, events.height, len(read.errors) + len(bad_times)
-    )
+    return TrainingResult(version, promoted, reason, training_events.height, rejected, metrics)
 
 
-def promotion_gate(config: registry.RegistryConfig) -> tuple[bool, str]:
-    """Whether a new version may become champion.
+@dataclass(frozen=True)
+class ValidationSet:
+    events: pl.DataFrame
 
-    Without a current champion the gate passes. A comparison of the new version
-    against the champion on shared validation data is not implemented yet, so
-    an existing champion is kept and the new version becomes ``challenger``.
-    """
-    current = registry.alias_version(config, "champion")
+
+def _validation_set(
+    split_off: pl.DataFrame | None, options: TrainingOptions, state: EntityState
+) -> ValidationSet | None:
+    if options.validation:
+        events, _ = _read(options.validation, state.copy())
+        return ValidationSet(events)
+    return ValidationSet(split_off) if split_off is not None else None
+
+
+def _model_scores(model: ScoringModel, validation: ValidationSet) -> np.ndarray:
+    """A model's scores on the validation events, judged from that model's own baseline."""
+    features = compute_features(validation.events, model.baseline_state.copy())
+    return model.scores(model.matrix(features))
+
+
+def _validation_metrics(
+    model: ScoringModel, validation: ValidationSet, labels: pl.DataFrame | None
+) -> dict[str, float]:
+    features = compute_features(validation.events, model.baseline_state.copy())
+    X = model.matrix(features)
+    scores = model.scores(X)
+    metrics = {"validation_alert_rate": float((scores >= model.alert_threshold).mean())}
+    if labels is None:
+        return metrics
+    ids = features["event_id"].to_list()
+    metrics.update(evaluate(ids, scores, labels))
+    for name, detector_scores in model.detector_scores(X).items():
+        for key, value in evaluate(ids, detector_scores, labels).items():
+            if key in ("roc_auc", "pr_auc", "scenarios_caught_0.5pct", "recall_0.5pct"):
+                metrics[f"{name}.{key}"] = value
+    return metrics
+
+
+def promotion_gate(
+    config: registry.RegistryConfig,
+    model: ScoringModel,
+    validation: ValidationSet | None,
+    labels: pl.DataFrame | None,
+    alert_rate: float,
+) -> tuple[bool, str]:
+    """Whether the new version may become champion: not worse than the champion on the
+    same validation events (PR-AUC and ROC-AUC with labels; closeness of the alert
+    rate to its target without)."""
+    current = registry.load(config, "champion")
     if current is None:
         return True, "no champion yet"
-    return False, (
-        f"champion is version {current}; promote explicitly with "
-        "`auditlens models promote VERSION` (automatic comparison not available)"
+    if validation is None:
+        return False, (
+            f"champion is version {current.version} and there is no validation data to compare "
+            "on (give --labels or --validation); promote explicitly with `auditlens models promote`"
+        )
+    if current.model.feature_names != model.feature_names:
+        return False, (
+            f"champion version {current.version} uses another feature set "
+            f"({current.model.feature_set_version}); compare offline and promote explicitly"
+        )
+    new_scores = _model_scores(model, validation)
+    old_scores = _model_scores(current.model, validation)
+    if labels is not None:
+        ids = validation.events["event_id"].to_list()
+        new, old = evaluate(ids, new_scores, labels), evaluate(ids, old_scores, labels)
+        if "pr_auc" not in new:
+            return False, "validation data holds no labelled attacks to compare on"
+        worse = [
+            f"{k} {new[k]:.4f} < {old[k]:.4f}"
+            for k, tolerance in (("pr_auc", 0.01), ("roc_auc", 0.002))
+            if new[k] < old[k] - tolerance
+        ]
+        if worse:
+            return False, f"worse than champion version {current.version}: " + ", ".join(worse)
+        return True, (
+            f"not worse than champion version {current.version} "
+            f"(PR-AUC {new['pr_auc']:.4f} vs {old['pr_auc']:.4f}, "
+            f"ROC-AUC {new['roc_auc']:.4f} vs {old['roc_auc']:.4f})"
+        )
+    new_rate = float((new_scores >= model.alert_threshold).mean())
+    old_rate = float((old_scores >= current.model.alert_threshold).mean())
+    new_gap, old_gap = _rate_gap(new_rate, alert_rate), _rate_gap(old_rate, alert_rate)
+    if new_gap > old_gap + 0.1:
+        return False, (
+            f"validation alert rate {new_rate:.4%} is further from the {alert_rate:.2%} target "
+            f"than champion version {current.version}'s {old_rate:.4%}"
+        )
+    return True, (
+        f"validation alert rate {new_rate:.4%} (champion {old_rate:.4%}, target {alert_rate:.2%})"
     )
+
+
+def _rate_gap(rate: float, target: float) -> float:
+    """Distance of an alert rate from its target on a log scale (0 = on target)."""
+    return abs(math.log(max(rate, 1e-6) / target))
