@@ -122,6 +122,11 @@ def is_policy_violation() -> pl.Expr:
     )
 
 
+def is_login_without_mfa() -> pl.Expr:
+    """A console sign-in without a second factor (CloudTrail ``MFAUsed: No``)."""
+    return flag(pl.col("policy") == "mfa:no")
+
+
 def is_service_account() -> pl.Expr:
     """Machine identities behave periodically; humans do not."""
     return flag(pl.col("actor_type").is_in(("service_account", "AWSService", "service")))
@@ -146,6 +151,7 @@ EVENT_FEATURES = (
     is_denied,
     is_error,
     is_policy_violation,
+    is_login_without_mfa,
     is_service_account,
     is_cluster_scoped,
 )

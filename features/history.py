@@ -145,7 +145,7 @@ def history_features(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
     """History feature columns for ``batch`` (already keyed and in processing order).
 
     ``batch`` must carry the event feature columns ``is_policy_violation`` and
-    ``is_denied``. ``state`` is advanced past the batch.
+    ``is_denied`` and ``is_delete``. ``state`` is advanced past the batch.
     """
     befores: dict[str, pl.DataFrame] = {}
     for kind in PAIR_KEYS:
@@ -153,6 +153,10 @@ def history_features(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
 
     def count(kind: str) -> pl.Series:
         return befores[kind]["count"].cast(pl.Float64)
+
+    def age_hours(kind: str) -> pl.Series:
+        """Hours since the key was first seen (0 for a first sighting)."""
+        return (batch["event_time"] - befores[kind]["first"]).dt.total_seconds() / 3600.0
 
     actor_total = count("actor")
     hours_known = (
@@ -171,7 +175,7 @@ def history_features(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
         windowed,
         state,
         "actor",
-        ["first_action_resource", "first_namespace", "is_denied"],
+        ["first_action_resource", "first_namespace", "is_denied", "is_delete"],
         {"1h": ACTOR_WINDOW, "10m": DENIAL_WINDOW},
     )
     ns_windows, state.tails["namespace"] = _window_history(
@@ -192,6 +196,12 @@ def history_features(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
             (count("namespace_action_resource") + 1.0) / (count("namespace") + 2.0)
         ).log(),
         hour_rarity_actor=-((count("actor_hour") + 1.0) / (actor_total + 24.0)).log(),
+        source_ip_age_log=age_hours("actor_source_ip").log1p(),
+        user_agent_age_log=age_hours("actor_user_agent").log1p(),
+        deletes_1h=actor_windows["is_delete_1h"].cast(pl.Float64),
+        source_ip_rarity_actor=-((count("actor_source_ip") + 1.0) / (actor_total + 2.0)).log(),
+        user_agent_rarity_actor=-((count("actor_user_agent") + 1.0) / (actor_total + 2.0)).log(),
+        namespace_rarity_actor=-((count("actor_namespace") + 1.0) / (actor_total + 2.0)).log(),
         rate_1h_vs_baseline=(
             (actor_windows["n_1h"].cast(pl.Float64) + 1.0) / (actor_baseline + 1.0)
         ).log(),

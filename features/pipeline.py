@@ -19,7 +19,7 @@ from features.event_features import EVENT_FEATURES
 from features.history import history_features, with_keys
 from features.state import EntityState
 
-FEATURE_SET_VERSION = "2"
+FEATURE_SET_VERSION = "3"
 EVENT_FEATURE_NAMES: tuple[str, ...] = tuple(f.__name__ for f in EVENT_FEATURES)
 HISTORY_FEATURE_NAMES: tuple[str, ...] = (
     "first_action_resource",
@@ -30,6 +30,12 @@ HISTORY_FEATURE_NAMES: tuple[str, ...] = (
     "combo_rarity_actor",
     "combo_rarity_peer",
     "hour_rarity_actor",
+    "source_ip_rarity_actor",
+    "user_agent_rarity_actor",
+    "namespace_rarity_actor",
+    "source_ip_age_log",
+    "user_agent_age_log",
+    "deletes_1h",
     "rate_1h_vs_baseline",
     "new_combos_1h",
     "new_namespaces_1h",

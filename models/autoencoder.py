@@ -43,12 +43,14 @@ class MLPAutoencoder(BaseDetector):  # type: ignore[misc]
         max_rows: int = 60_000,
         contamination: float = 0.1,
         random_state: int = 0,
+        min_scale: float = 0.05,
     ) -> None:
         super().__init__(contamination=contamination)
         self.hidden = hidden
         self.max_iter = max_iter
         self.max_rows = max_rows
         self.random_state = random_state
+        self.min_scale = min_scale
 
     def fit(self, X: npt.ArrayLike, y: Any = None) -> MLPAutoencoder:
         data = check_array(X, dtype=np.float64)
@@ -58,6 +60,9 @@ class MLPAutoencoder(BaseDetector):  # type: ignore[misc]
         if data.shape[0] > self.max_rows:
             sample = data[rng.choice(data.shape[0], self.max_rows, replace=False)]
         self.scaler_ = StandardScaler().fit(sample)
+        # A floor on the scale: a value never (or almost never) seen in training — a flag
+        # that was always 0 — must stand out instead of being divided by a zero variance.
+        self.scaler_.scale_ = np.maximum(self.scaler_.scale_, self.min_scale)
         standardized = self.scaler_.transform(sample)
         network = MLPRegressor(
             hidden_layer_sizes=self.hidden,

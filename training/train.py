@@ -53,6 +53,7 @@ class TrainingOptions:
     labels: Path | None = None
     validation: tuple[Path, ...] = ()
     validation_fraction: float = 0.25
+    warmup_fraction: float = 0.3
     exclude_event_ids: frozenset[str] = frozenset()
     benign_event_ids: frozenset[str] = frozenset()
     benign_weight: int = 1
@@ -125,8 +126,11 @@ def train(
     training_events, validation_events = split_validation(events, options, labels is not None)
     training_events = prepare_training_events(training_events, labels, options)
     features = compute_features(training_events, state)
+    # History features are immature at the start of the data (everything is "first seen");
+    # the detectors learn from events after a warm-up, the state from all of them.
+    warm = features.slice(int(features.height * options.warmup_fraction))
     model = ScoringModel.train(
-        features,
+        warm,
         FEATURE_NAMES,
         FEATURE_SET_VERSION,
         options.detectors,
@@ -134,7 +138,7 @@ def train(
         seed=options.seed,
         baseline_state=state.copy(),
     )
-    held_out_scores = model.scores(model.matrix(features.tail(model.params["calibration_events"])))
+    held_out_scores = model.scores(model.matrix(warm.tail(model.params["calibration_events"])))
     metrics: dict[str, float] = {
         "training_events": float(training_events.height),
         "rejected_inputs": float(rejected),
@@ -162,13 +166,14 @@ def train(
         or (f"last {options.validation_fraction:g} of the data" if validation is not None else ""),
         "excluded_events": len(options.exclude_event_ids),
         "benign_weight": options.benign_weight,
+        "warmup_fraction": options.warmup_fraction,
         **{k: v for k, v in model.params.items() if k not in ("detectors", "alert_rate", "seed")},
     }
     tags = {
         "data_fingerprint": data_fingerprint(training_events),
         **{f"version.{k}": v for k, v in package_versions().items()},
     }
-    version = registry.log_and_register(config, model, features, params, metrics, tags)
+    version = registry.log_and_register(config, model, warm, params, metrics, tags)
     log.info("registered %s version %s", config.model_name, version)
     promoted, reason = False, "not requested (use --promote)"
     if options.promote:

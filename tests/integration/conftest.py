@@ -46,7 +46,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainedEnvironment:
     root = tmp_path_factory.mktemp("trained")
     env = {**os.environ, "AUDITLENS_DATA_DIR": str(root / "data")}
     gen = root / "gen"
-    run_cli(env, "generate", "--out", str(gen), "--days", "8", "--events-per-day", "1500")
+    run_cli(env, "generate", "--out", str(gen), "--days", "14", "--events-per-day", "3000")
     trained = run_cli(env, "train", "--data", str(gen / "train.jsonl"), "--promote")
     assert "alias champion -> version 1" in trained
     offline = root / "offline.jsonl"
