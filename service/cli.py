@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -44,10 +45,20 @@ def _store(settings: Settings) -> Store:
 def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     from training.synthetic import generate
 
-    counts = generate(args.out, seed=args.seed, days=args.days, events_per_day=args.events_per_day)
+    if args.stratus is not None and not args.stratus.is_dir():
+        raise ConfigurationError(f"--stratus {args.stratus}: not a folder")
+    counts = generate(
+        args.out,
+        seed=args.seed,
+        days=args.days,
+        events_per_day=args.events_per_day,
+        stratus=args.stratus,
+    )
+    spliced = f", {counts['stratus']} of them spliced Stratus records" if args.stratus else ""
     print(
         f"wrote {args.out}: {counts['train']} training events, {counts['test']} test events "
-        f"({counts['attacks']} labelled attack events)"
+        f"({counts['attacks']} labelled attack events{spliced}; "
+        f"{counts['benign']} benign rare events in benign.csv)"
     )
     return 0
 
@@ -131,6 +142,23 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _start_dispatcher(settings: Settings, store: Store) -> Callable[[], None]:
+    """Run the webhook dispatcher in a thread (unless disabled); returns how to stop it."""
+    if not settings.webhook_dispatcher:
+        return lambda: None
+    from service.webhooks.dispatcher import WebhookDispatcher
+
+    dispatcher = WebhookDispatcher(settings, store)
+    thread = threading.Thread(target=dispatcher.run, name="webhooks", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        dispatcher.stop()
+        thread.join(timeout=30)
+
+    return stop
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -158,6 +186,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         )
         worker = threading.Thread(target=scorer.run, name="scorer", daemon=True)
         worker.start()
+    stop_dispatcher = _start_dispatcher(settings, store)
     if role == "scorer":
         assert scorer is not None
         assert worker is not None
@@ -172,14 +201,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             stop.wait(0.5)
         scorer.stop()
         worker.join(timeout=30)
+        stop_dispatcher()
         return 0
-    app = create_app(store, scorer)
+    app = create_app(store, scorer, settings)
     try:
         uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None)
     finally:
         if scorer is not None and worker is not None:
             scorer.stop()
             worker.join(timeout=30)
+        stop_dispatcher()
     return 0
 
 
@@ -205,9 +236,34 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings)
-    key = store.create_api_key(args.role)
-    print(f"created a {args.role} API key; it is shown once, store it now:")
-    print(key)
+    try:
+        return _keys(args, store)
+    finally:
+        store.close()
+
+
+def _keys(args: argparse.Namespace, store: Store) -> int:
+    from service.store.exceptions import NotFoundError
+
+    if args.keys_command == "list":
+        for key in store.list_api_keys():
+            state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+            print(
+                f"{key.key_id}  {key.role:<7}  {state:<18}  "
+                f"created {key.created_at:%Y-%m-%d %H:%M}  {key.name or ''}".rstrip()
+            )
+        return 0
+    if args.keys_command == "revoke":
+        try:
+            revoked = store.revoke_api_key(args.key_id)
+        except NotFoundError as exc:
+            print(f"auditlens: {exc}", file=sys.stderr)
+            return 1
+        print(f"revoked {revoked.role} key {revoked.key_id}; it no longer authenticates")
+        return 0
+    issued = store.issue_api_key(args.role, name=args.name)
+    print(f"created a {args.role} API key {issued.record.key_id}; it is shown once, store it now:")
+    print(issued.key)
     return 0
 
 
@@ -220,6 +276,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=7)
     gen.add_argument("--days", type=int, default=14)
     gen.add_argument("--events-per-day", type=int, default=4000)
+    gen.add_argument(
+        "--stratus",
+        type=Path,
+        help="folder of Stratus Red Team detonation logs to splice into the test period",
+    )
     gen.set_defaults(handler=cmd_generate)
 
     tr = sub.add_parser("train", help="fit, register in MLflow, optionally promote")
@@ -266,8 +327,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     ks = sub.add_parser("keys", help="API keys")
     ks_sub = ks.add_subparsers(dest="keys_command", required=True)
-    kc = ks_sub.add_parser("create")
+    kc = ks_sub.add_parser("create", help="issue a key (shown once, on the last line)")
     kc.add_argument("--role", choices=("reader", "analyst", "admin"), required=True)
+    kc.add_argument("--name", help="a label for people, e.g. the SIEM it is for")
+    ks_sub.add_parser("list", help="every key: id, role, state (no secrets)")
+    kr = ks_sub.add_parser("revoke", help="revoke a key by its id; it stops working at once")
+    kr.add_argument("key_id")
     ks.set_defaults(handler=cmd_keys)
     return parser
 

@@ -45,7 +45,7 @@ def test_run_logs_metrics_params_and_registers_a_champion(generated: Path, tmp_p
     assert result.promoted
     assert result.reason == "no champion yet"
     assert registry.alias_version(config, "champion") == result.version
-    run = mlflow.get_run(mlflow.search_runs(output_format="list")[0].info.run_id)
+    [run] = mlflow.search_runs(experiment_names=["auditlens"], output_format="list")
     for metric in ("roc_auc", "pr_auc", "recall_0.5pct", "iforest.roc_auc", "autoencoder.roc_auc"):
         assert metric in run.data.metrics, metric
     assert run.data.params["feature_set_version"]
