@@ -9,7 +9,8 @@ time-ordered events give the same features whatever the micro-batch sizes.
 
 All of it is vectorised: within-batch history comes from window expressions
 (``cum_count``/``cum_sum``/``search_sorted`` over groups), the prior history from
-joins against the state's pair tables.
+joins against the state's pair tables. :data:`HISTORY_FEATURES` names each
+feature and the behaviour it exposes.
 """
 
 from __future__ import annotations
@@ -31,6 +32,29 @@ PAIR_KEYS: dict[str, tuple[str, ...]] = {
     "actor_hour": ("actor", "hour"),
     "namespace": ("namespace",),
     "namespace_action_resource": ("namespace", "action", "resource"),
+}
+HISTORY_FEATURES: dict[str, str] = {
+    "first_action_resource": "first time this actor performs this action on this resource",
+    "first_namespace": "first time this actor acts in this namespace / account-region",
+    "first_source_ip": "first time this actor comes from this source IP",
+    "first_user_agent": "first time this actor uses this client (user agent)",
+    "actor_history_log": "how much history the actor has (log of earlier events): new actors",
+    "combo_rarity_actor": "how rare this action+resource is in the actor's own history",
+    "combo_rarity_peer": "how rare this action+resource is for everyone in this namespace",
+    "hour_rarity_actor": "how rare this hour of day is for this actor (off-hours for them)",
+    "source_ip_rarity_actor": "how rarely this actor uses this source IP",
+    "user_agent_rarity_actor": "how rarely this actor uses this client",
+    "namespace_rarity_actor": "how rarely this actor works in this namespace / account",
+    "source_ip_age_log": "how long ago the actor first used this IP (new IP, heavily used)",
+    "user_agent_age_log": "how long ago the actor first used this client",
+    "deletes_1h": "deletions by this actor in the previous hour (mass deletion)",
+    "rate_1h_vs_baseline": "the actor's events in the last hour against its usual hourly rate",
+    "new_combos_1h": "new action+resource pairs for the actor in the last hour (exploration)",
+    "new_namespaces_1h": "namespaces new to the actor in the last hour (lateral spread)",
+    "denials_10m": "denials of the actor's requests in the previous 10 minutes (probing)",
+    "denial_burst_then_allow": "an allowed request right after a burst of denials",
+    "namespace_fail_rate_vs_baseline": "policy failures in the namespace in the last hour "
+    "against its usual rate",
 }
 ACTOR_WINDOW = timedelta(hours=1)
 DENIAL_WINDOW = timedelta(minutes=10)

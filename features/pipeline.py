@@ -16,33 +16,12 @@ from collections.abc import Iterator
 import polars as pl
 
 from features.event_features import EVENT_FEATURES
-from features.history import history_features, with_keys
+from features.history import HISTORY_FEATURES, history_features, with_keys
 from features.state import EntityState
 
-FEATURE_SET_VERSION = "3"
+FEATURE_SET_VERSION = "4"
 EVENT_FEATURE_NAMES: tuple[str, ...] = tuple(f.__name__ for f in EVENT_FEATURES)
-HISTORY_FEATURE_NAMES: tuple[str, ...] = (
-    "first_action_resource",
-    "first_namespace",
-    "first_source_ip",
-    "first_user_agent",
-    "actor_history_log",
-    "combo_rarity_actor",
-    "combo_rarity_peer",
-    "hour_rarity_actor",
-    "source_ip_rarity_actor",
-    "user_agent_rarity_actor",
-    "namespace_rarity_actor",
-    "source_ip_age_log",
-    "user_agent_age_log",
-    "deletes_1h",
-    "rate_1h_vs_baseline",
-    "new_combos_1h",
-    "new_namespaces_1h",
-    "denials_10m",
-    "denial_burst_then_allow",
-    "namespace_fail_rate_vs_baseline",
-)
+HISTORY_FEATURE_NAMES: tuple[str, ...] = tuple(HISTORY_FEATURES)
 FEATURE_NAMES: tuple[str, ...] = EVENT_FEATURE_NAMES + HISTORY_FEATURE_NAMES
 PROCESSING_ORDER = ("event_time", "event_id")
 

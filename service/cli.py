@@ -74,8 +74,14 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         labels=args.labels,
         validation=tuple(args.validation or ()),
         validation_fraction=args.validation_fraction,
+        topic=args.topic,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
     )
-    result = train(args.data, _registry_config(settings), options)
+    if not args.data and not args.topic:
+        raise ConfigurationError("give training data with --data PATH... and/or --topic TOPIC")
+    if args.topic and not settings.kafka_bootstrap_servers:
+        raise ConfigurationError("--topic needs AUDITLENS_KAFKA_BOOTSTRAP_SERVERS")
+    result = train(args.data or [], _registry_config(settings), options)
     print(
         f"registered {settings.model_name} version {result.version} "
         f"from {result.events} events ({result.rejected} inputs rejected)"
@@ -284,7 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(handler=cmd_generate)
 
     tr = sub.add_parser("train", help="fit, register in MLflow, optionally promote")
-    tr.add_argument("--data", type=Path, nargs="+", required=True)
+    tr.add_argument("--data", type=Path, nargs="+", help="event files or folders")
+    tr.add_argument("--topic", help="also read a Kafka topic from its beginning (a replay)")
     tr.add_argument("--detectors", default="iforest,autoencoder")
     tr.add_argument(
         "--labels",

@@ -54,6 +54,8 @@ class TrainingOptions:
     validation: tuple[Path, ...] = ()
     validation_fraction: float = 0.25
     warmup_fraction: float = 0.3
+    topic: str | None = None
+    bootstrap_servers: str = ""
     exclude_event_ids: frozenset[str] = frozenset()
     benign_event_ids: frozenset[str] = frozenset()
     benign_weight: int = 1
@@ -78,14 +80,24 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def _read(paths: Sequence[Path | str], state: EntityState) -> tuple[pl.DataFrame, int]:
+def _read(
+    paths: Sequence[Path | str],
+    state: EntityState,
+    topic: str | None = None,
+    bootstrap_servers: str = "",
+) -> tuple[pl.DataFrame, int]:
+    """Normalized events of the files (and of a Kafka topic), in processing order."""
     read = read_events(paths, reports=state.reports)
     for where, error in read.errors[:20]:
         log.warning("skipped %s: %s (%s)", where, error, error.reason)
-    events, bad_times = to_frame(read.events)
-    return events.sort("event_time", "event_id", maintain_order=True), len(read.errors) + len(
-        bad_times
-    )
+    rows, rejected = read.events, len(read.errors)
+    if topic:
+        from training.kafka_replay import read_topic
+
+        topic_rows, topic_rejected = read_topic(bootstrap_servers, topic, state.reports)
+        rows, rejected = rows + topic_rows, rejected + topic_rejected
+    events, bad_times = to_frame(rows)
+    return events.sort("event_time", "event_id", maintain_order=True), rejected + len(bad_times)
 
 
 def split_validation(
@@ -119,9 +131,10 @@ def train(
     paths: Sequence[Path | str], config: registry.RegistryConfig, options: TrainingOptions
 ) -> TrainingResult:
     state = EntityState()
-    events, rejected = _read(paths, state)
+    events, rejected = _read(paths, state, options.topic, options.bootstrap_servers)
     if events.height == 0:
-        raise TrainingError(f"no usable events in {', '.join(map(str, paths))}")
+        where = [*map(str, paths), *([f"topic {options.topic}"] if options.topic else [])]
+        raise TrainingError(f"no usable events in {', '.join(where)}")
     labels = read_labels(str(options.labels)) if options.labels else None
     training_events, validation_events = split_validation(events, options, labels is not None)
     training_events = prepare_training_events(training_events, labels, options)
@@ -162,6 +175,7 @@ def train(
         "feature_set_version": FEATURE_SET_VERSION,
         "features": ",".join(FEATURE_NAMES),
         "labels": str(options.labels or ""),
+        "topic": options.topic or "",
         "validation": ",".join(map(str, options.validation))
         or (f"last {options.validation_fraction:g} of the data" if validation is not None else ""),
         "excluded_events": len(options.exclude_event_ids),

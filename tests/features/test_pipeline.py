@@ -44,7 +44,10 @@ def synthetic_events(n: int, seed: int = 0) -> pl.DataFrame:
 
 
 def test_every_feature_is_a_finite_float() -> None:
-    features = compute_features(synthetic_events(500))
+    events = synthetic_events(500)
+    features = compute_features(events)
+    added = set(features.columns) - set(events.columns)
+    assert added == set(FEATURE_NAMES), "every computed feature is named, and only those"
     matrix = features.select(FEATURE_NAMES).to_numpy()
     assert matrix.dtype == np.float64
     assert np.isfinite(matrix).all()

@@ -1,0 +1,31 @@
+"""Training from a Kafka topic replay sees exactly the events training from the files sees."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import TrainedEnvironment, run_cli
+
+pytestmark = pytest.mark.integration
+
+
+def test_topic_replay_trains_on_the_same_events_as_the_files(
+    trained: TrainedEnvironment, service_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**service_env, "AUDITLENS_DATA_DIR": str(tmp_path / "data")}
+    topic = env["AUDITLENS_TOPICS"]
+    run_cli(env, "replay", "--data", str(trained.train_file), "--topic", topic)
+
+    from_files = run_cli(env, "train", "--data", str(trained.train_file))
+    from_topic = run_cli(env, "train", "--topic", topic)
+
+    def events(output: str) -> int:
+        match = re.search(r"from (\d+) events", output)
+        assert match, output
+        return int(match.group(1))
+
+    assert events(from_topic) == events(from_files) > 0
+    assert "version 2" in from_topic
