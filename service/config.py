@@ -77,11 +77,53 @@ class Settings(BaseSettings):
         ge=1000,
         description="Most keys kept per entity-history table; the least recently seen are evicted.",
     )
+    generic_mapping: str = Field(
+        default="",
+        description="Column -> dotted-path mapping (JSON) for the generic JSON adapter; "
+        "empty: generic events are not recognised.",
+    )
     role: Literal["all", "scorer", "api"] = Field(
         default="all", description="What `auditlens serve` runs."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level of the service."
+    )
+    api_max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Largest HTTP request body the API accepts; larger ones get 413.",
+    )
+    score_max_events: int = Field(
+        default=1000,
+        ge=1,
+        description="Most raw events one `POST /v1/score` request may carry; more get 413.",
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Allow webhook URLs that resolve to loopback, private or link-local "
+        "addresses (receivers inside a private network).",
+    )
+    webhook_dispatcher: bool = Field(
+        default=True,
+        description="Whether `auditlens serve` runs the webhook dispatcher in-process.",
+    )
+    webhook_timeout_s: float = Field(
+        default=10.0, gt=0, description="Timeout of one webhook HTTP attempt."
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, description="Attempts per alert before it is marked dead."
+    )
+    webhook_backoff_base_s: float = Field(
+        default=5.0, gt=0, description="Delay after the first failed attempt; doubles after each."
+    )
+    webhook_backoff_max_s: float = Field(
+        default=3600.0, gt=0, description="Longest delay between two attempts (before jitter)."
+    )
+    webhook_poll_s: float = Field(
+        default=1.0, gt=0, description="How often an idle dispatcher looks for due alerts."
+    )
+    webhook_concurrency: int = Field(
+        default=4, ge=1, le=64, description="Deliveries the dispatcher makes in parallel."
     )
 
     @field_validator("topics")
@@ -104,6 +146,15 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"unknown source {source.strip()!r}; known: {', '.join(sorted(BY_SOURCE))}"
                 )
+        return value
+
+    @field_validator("generic_mapping")
+    @classmethod
+    def _generic_mapping_valid(cls, value: str) -> str:
+        from features.sources import configure_generic
+
+        if value:
+            configure_generic(value)  # raises ValueError naming what is wrong
         return value
 
     @cached_property
