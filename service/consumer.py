@@ -38,8 +38,8 @@ from typing import Any
 
 import polars as pl
 from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.structs import OffsetAndMetadata
 from kafka.consumer.fetcher import ConsumerRecord
+from kafka.structs import OffsetAndMetadata
 
 from features.decode import normalize_message
 from features.exceptions import FeatureError

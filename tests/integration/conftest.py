@@ -18,6 +18,13 @@ from kafka.admin import NewTopic
 from service.localstack import free_port
 
 
+def clean_environ() -> dict[str, str]:
+    """This process's environment without MLFLOW_TRACKING_URI, which MLflow sets as a side
+    effect of ``mlflow.set_tracking_uri`` in-process and which would otherwise point every
+    child process at the last tracking store this process touched."""
+    return {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+
+
 def run_cli(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
@@ -44,7 +51,7 @@ class TrainedEnvironment:
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainedEnvironment:
     root = tmp_path_factory.mktemp("trained")
-    env = {**os.environ, "AUDITLENS_DATA_DIR": str(root / "data")}
+    env = {**clean_environ(), "AUDITLENS_DATA_DIR": str(root / "data")}
     gen = root / "gen"
     run_cli(env, "generate", "--out", str(gen), "--days", "14", "--events-per-day", "3000")
     trained = run_cli(env, "train", "--data", str(gen / "train.jsonl"), "--promote")
@@ -112,7 +119,7 @@ def service_env(
     """Settings for one test's scorer(s): its own single-partition topic, group and store."""
     create_topic(kafka_bootstrap, f"in-{unique_name}", partitions=1)
     return {
-        **os.environ,
+        **clean_environ(),
         "AUDITLENS_DATA_DIR": str(trained.data_dir),
         "AUDITLENS_STORE_URL": f"sqlite:///{tmp_path / 'store.db'}",
         "AUDITLENS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,

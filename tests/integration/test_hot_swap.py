@@ -59,13 +59,13 @@ def test_promotion_under_a_running_scorer(
     trained_v2 = run_cli(env, "train", "--data", str(trained.train_file), "--seed", "1")
     assert "version 2" in trained_v2
     config = RegistryConfig(f"sqlite:///{data_dir / 'mlflow.db'}", data_dir / "mlflow-artifacts")
-    v1, v2 = load(config, "champion"), None
-    assert v1 is not None
+    v1 = load(config, "champion")
     run_cli(env, "models", "promote", "2")
     v2 = load(config, "champion")
     run_cli(env, "models", "promote", "1")
+    assert v1 is not None
     assert v2 is not None
-    assert v2.version == "2"
+    assert (v1.version, v2.version) == ("1", "2")
     state = v1.model.baseline_state.copy()
     expected: dict[str, tuple[float, str]] = {}
     for part, model in ((first, v1), (second, v2)):
