@@ -66,7 +66,21 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     from training.train import TrainingOptions, train
 
+    excluded: frozenset[str] = frozenset()
+    benign: frozenset[str] = frozenset()
+    if args.use_verdicts:
+        from training.verdicts import read_verdicts
+
+        verdicts = read_verdicts(settings.resolved_store_url)
+        excluded, benign = verdicts.true_positive, verdicts.benign
+        print(
+            f"verdicts: excluding {len(excluded)} true positives, "
+            f"weighting {len(benign)} benign/false positives ×{args.benign_weight}"
+        )
     options = TrainingOptions(
+        exclude_event_ids=excluded,
+        benign_event_ids=benign,
+        benign_weight=args.benign_weight,
         detectors=tuple(d.strip() for d in args.detectors.split(",") if d.strip()),
         alert_rate=settings.alert_rate,
         seed=args.seed,
@@ -305,6 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="files to evaluate on (default with --labels: the last part of --data by time)",
     )
     tr.add_argument("--validation-fraction", type=float, default=0.25)
+    tr.add_argument(
+        "--use-verdicts",
+        action="store_true",
+        help="exclude events analysts closed as true positives; weight benign ones",
+    )
+    tr.add_argument("--benign-weight", type=int, default=3)
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--promote", action="store_true")
     tr.set_defaults(handler=cmd_train)
