@@ -2,21 +2,90 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+
 from fastapi import FastAPI
 
-from service.api.routes import anomalies, health
+from service.api.limits import BodySizeLimit
+from service.api.routes import anomalies, health, keys, score, suppressions, webhooks
+from service.api.scoring_model import ModelProvider
+from service.config import Settings
 from service.consumer import ScorerLoop
 from service.store.repository import Store
+from service.webhooks.urls import Resolver, resolve
+
+DESCRIPTION = """
+Anomalies in Kubernetes audit, CloudTrail and policy-engine events, scored against
+baselines learned from the environment's own history.
+
+Every `/v1` route needs `Authorization: Bearer <key>` (from `auditlens keys create` or
+`POST /v1/keys`). Roles are ordered: **reader** pulls anomalies; **analyst** also
+triages, scores and manages suppressions; **admin** also manages webhooks and keys.
+Errors have the body `{"detail": "<what is wrong>"}`.
+"""
+
+ROUTERS = (health, anomalies, score, suppressions, webhooks, keys)
+TAGS = [
+    {"name": "anomalies", "description": "The feed (reader) and its triage (analyst)."},
+    {"name": "scoring", "description": "Score raw events synchronously (analyst)."},
+    {"name": "suppressions", "description": "Silence known-benign patterns (analyst)."},
+    {"name": "webhooks", "description": "Signed alert delivery (admin)."},
+    {"name": "keys", "description": "API keys (admin)."},
+    {"name": "operations", "description": "Health and metrics (no key)."},
+]
 
 
-def create_app(store: Store, scorer: ScorerLoop | None = None) -> FastAPI:
+def _version() -> str:
+    try:
+        return version("auditlens")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
+
+def default_model_provider(settings: Settings, scorer: ScorerLoop | None) -> ModelProvider:
+    """The champion from the MLflow registry, loaded on first use (or the scorer's model)."""
+    from models import registry
+
+    def config() -> registry.RegistryConfig:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return registry.RegistryConfig(
+            tracking_uri=settings.mlflow_tracking_uri,
+            artifact_root=settings.mlflow_artifact_root,
+            model_name=settings.model_name,
+        )
+
+    return ModelProvider(
+        scorer,
+        load=lambda: registry.load(config(), settings.model_alias),
+        current_version=lambda: registry.alias_version(config(), settings.model_alias),
+        refresh_s=settings.model_refresh_s,
+        unavailable_hint=f"no version of {settings.model_name} carries the alias "
+        f"{settings.model_alias!r}; run `auditlens train --data ... --promote` first",
+    )
+
+
+def create_app(
+    store: Store,
+    scorer: ScorerLoop | None = None,
+    settings: Settings | None = None,
+    model_provider: ModelProvider | None = None,
+    resolver: Resolver = resolve,
+) -> FastAPI:
+    """The API over ``store``; ``resolver`` resolves webhook hosts for the address check."""
+    settings = settings or Settings()
     app = FastAPI(
         title="auditlens",
-        version="0.1.0",
+        version=_version(),
         summary="Anomalies in Kubernetes audit, CloudTrail and policy-engine events.",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
     )
     app.state.store = store
     app.state.scorer = scorer
-    app.include_router(health.router)
-    app.include_router(anomalies.router)
+    app.state.settings = settings
+    app.state.model_provider = model_provider or default_model_provider(settings, scorer)
+    app.state.resolver = resolver
+    app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)
+    for module in ROUTERS:
+        app.include_router(module.router)
     return app

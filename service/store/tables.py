@@ -1,11 +1,31 @@
-"""Table definitions. ``event_key`` (source + event id) is unique: replays insert nothing twice."""
+"""Table definitions; the migrations in :mod:`service.store.migrations` create them.
+
+``anomalies.event_key`` (source + event id) is unique: replays insert nothing
+twice. ``anomalies.xact_id`` is the id of the writing transaction on PostgreSQL
+(0 on SQLite, which has a single writer); the feed cursor orders by it, see
+:mod:`service.store.cursor`.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    FetchedValue,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
@@ -16,12 +36,37 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    SQLite has no time zone type and hands back naive datetimes; this type
+    converts on the way in and tags UTC on the way out, so callers compare and
+    serialise aware datetimes whatever the store.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class Base(DeclarativeBase):
     pass
 
 
 class Anomaly(Base):
-    """A scored event at or above its model's alert threshold."""
+    """A scored event at or above its model's alert threshold, and its triage state."""
 
     __tablename__ = "anomalies"
 
@@ -29,8 +74,8 @@ class Anomaly(Base):
     event_key: Mapped[str] = mapped_column(String(600), unique=True)
     event_id: Mapped[str] = mapped_column(String(512))
     source: Mapped[str] = mapped_column(String(32), index=True)
-    event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    event_time: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    stored_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     actor: Mapped[str | None] = mapped_column(String(512), index=True)
     actor_type: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str | None] = mapped_column(String(256))
@@ -50,8 +95,35 @@ class Anomaly(Base):
     model_version: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="new", index=True)
     raw: Mapped[str] = mapped_column(Text)
+    # Set by the database (see the migrations): the writing transaction on PostgreSQL.
+    xact_id: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
+    verdict: Mapped[str | None] = mapped_column(String(32))
+    assignee: Mapped[str | None] = mapped_column(String(256))
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    suppression_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("suppressions.id", ondelete="SET NULL")
+    )
 
-    __table_args__ = (Index("ix_anomalies_stored_at_id", "stored_at", "id"),)
+    __table_args__ = (
+        Index("ix_anomalies_stored_at_id", "stored_at", "id"),
+        Index("ix_anomalies_xact_id_id", "xact_id", "id"),
+    )
+
+
+class AnomalyChange(Base):
+    """One triage change of one field: who (API key id), when, from what to what."""
+
+    __tablename__ = "anomaly_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    anomaly_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("anomalies.id", ondelete="CASCADE"), index=True
+    )
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(32))
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
 
 
 class ApiKey(Base):
@@ -63,5 +135,107 @@ class ApiKey(Base):
     key_id: Mapped[str] = mapped_column(String(32), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(128))
     role: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    name: Mapped[str | None] = mapped_column(String(128))
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Suppression(Base):
+    """Anomalies matching every given field are stored as ``suppressed`` and not alerted."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source: Mapped[str | None] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(512))
+    action: Mapped[str | None] = mapped_column(String(256))
+    resource: Mapped[str | None] = mapped_column(String(512))
+    namespace: Mapped[str | None] = mapped_column(String(512))
+    reason: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(32))
+
+
+class WebhookEndpoint(Base):
+    """A receiver of alerts; the secret signs every delivery (Standard Webhooks)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str | None] = mapped_column(String(256))
+    min_severity: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(String(32))
+    namespace: Mapped[str | None] = mapped_column(String(512))
+    actor: Mapped[str | None] = mapped_column(String(512))
+    payload_format: Mapped[str] = mapped_column(String(16))
+    group_window_s: Mapped[int] = mapped_column(Integer)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class OutboxMessage(Base):
+    """One alert for one endpoint, written in the transaction that stored its anomaly.
+
+    ``status``: ``pending`` (due at ``due_at``), ``delivering`` (claimed until
+    ``claimed_until``), ``delivered``, ``dead`` (out of attempts) or ``cancelled``
+    (the endpoint was disabled). Repeats of the same actor and top feature join a
+    pending message while its grouping window is open (``count`` > 1).
+    """
+
+    __tablename__ = "webhook_outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
+    )
+    anomaly_id: Mapped[int] = mapped_column(BigId, ForeignKey("anomalies.id", ondelete="CASCADE"))
+    anomaly_ids: Mapped[list[int]] = mapped_column(JSON)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    group_key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    payload: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        Index("ix_webhook_outbox_status_due_at", "status", "due_at"),
+        Index("ix_webhook_outbox_group", "endpoint_id", "group_key", "status"),
+    )
+
+
+class DeliveryAttempt(Base):
+    """Every HTTP attempt of every outbox message, successful or not."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    outbox_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("webhook_outbox.id", ondelete="CASCADE")
+    )
+    endpoint_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
+    )
+    message_id: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer)
+    attempted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    duration_ms: Mapped[float] = mapped_column(Float)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_webhook_deliveries_endpoint_id_id", "endpoint_id", "id"),)

@@ -1,23 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
 
-from service.api.app import create_app
 from service.store.repository import Store
-from tests.service.conftest import anomaly_row
-
-
-@pytest.fixture
-def client(store: Store) -> Iterator[TestClient]:
-    with TestClient(create_app(store)) as test_client:
-        yield test_client
-
-
-def auth(store: Store, role: str = "reader") -> dict[str, str]:
-    return {"Authorization": f"Bearer {store.create_api_key(role)}"}
+from tests.service.conftest import anomaly_row, auth
 
 
 def test_list_requires_a_key(client: TestClient) -> None:

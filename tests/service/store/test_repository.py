@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from service.store.exceptions import InvalidCursorError
+from service.store.exceptions import InvalidCursorError, NotFoundError
 from service.store.repository import AnomalyFilter, Store
 from tests.service.conftest import anomaly_row
 
@@ -64,9 +64,44 @@ def test_foreign_cursor_is_rejected(store: Store) -> None:
 
 def test_api_keys_store_only_a_hash(store: Store) -> None:
     key = store.create_api_key("analyst")
-    assert store.authenticate(key) == "analyst"
+    principal = store.authenticate(key)
+    assert principal is not None
+    assert principal.role == "analyst"
+    assert key.startswith(f"al_{principal.key_id}_")
     assert store.authenticate(key[:-1] + ("A" if key[-1] != "A" else "B")) is None
     assert store.authenticate("al_nope_nope") is None
     with store.engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT secret_hash FROM api_keys").scalars().all()
     assert key.split("_", 2)[2] not in stored
+
+
+def test_revoked_key_stops_authenticating_and_is_listed(store: Store) -> None:
+    issued = store.issue_api_key("reader", name="siem", created_by="adm1")
+    kept = store.create_api_key("admin")
+    revoked = store.revoke_api_key(issued.record.key_id)
+    assert revoked.revoked
+    assert revoked.revoked_at is not None
+    assert store.authenticate(issued.key) is None
+    assert store.authenticate(kept) is not None
+    again = store.revoke_api_key(issued.record.key_id)  # idempotent: first revocation time kept
+    assert again.revoked_at == revoked.revoked_at
+    listed = {k.key_id: k for k in store.list_api_keys()}
+    assert listed[issued.record.key_id].name == "siem"
+    assert listed[issued.record.key_id].created_by == "adm1"
+    assert listed[issued.record.key_id].revoked
+
+
+def test_revoking_an_unknown_key_names_it(store: Store) -> None:
+    with pytest.raises(NotFoundError, match="no API key with id nope"):
+        store.revoke_api_key("nope")
+
+
+def test_unknown_columns_from_a_newer_scorer_are_ignored(store: Store) -> None:
+    assert store.insert_anomalies([anomaly_row("x", account="123456789012")]) == 1
+
+
+def test_times_come_back_timezone_aware(store: Store) -> None:
+    store.insert_anomalies([anomaly_row("t")])
+    [row] = store.list_anomalies(AnomalyFilter(), limit=1)[0]
+    assert row.event_time == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    assert row.stored_at.tzinfo is not None
