@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     checkpoint_interval_s: float = Field(
         default=10.0,
         gt=0,
-        description="How often the scorer snapshots entity state (with its offsets) to the data dir.",
+        description="How often the scorer snapshots entity state and commits offsets.",
     )
     state_max_entries: int = Field(
         default=2_000_000,
