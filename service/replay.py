@@ -1,7 +1,8 @@
 """``auditlens replay``: raw events from files into a Kafka topic, keyed by actor.
 
 Keying by actor keeps each actor's events on one partition, so the entity
-history of that actor is built from its events in order. Events are produced in
+history of that actor is built from its events in order (events without an
+actor, such as policy report results, are keyed by their namespace). Events are produced in
 the scorer's processing order — by ``(event_time, event_id)`` — so that a replay
 is scored exactly like the same files offline. Container documents
 (``{"Records": [...]}``, arrays, ``EventList``) are split into one message per
@@ -20,8 +21,26 @@ from kafka import KafkaProducer
 from features.decode import unwrap
 from features.exceptions import FeatureError
 from features.files import iter_documents
-from features.schema import EVENT_TIME_TYPE, RFC3339
+from features.schema import EVENT_TIME_TYPE, RFC3339, NormalizedEvent
 from features.sources import normalize
+
+
+def partition_key(event: NormalizedEvent | None) -> bytes | None:
+    """The message key: the actor, so an actor's history stays on one partition; for an
+    event without an actor (a policy report result), its namespace; else none.
+
+    >>> partition_key({"actor": "alice", "namespace": "dev"})
+    b'alice'
+    >>> partition_key({"actor": None, "namespace": "dev"})
+    b'namespace:dev'
+    """
+    if event is None:
+        return None
+    if event["actor"]:
+        return event["actor"].encode()
+    if event["namespace"]:
+        return f"namespace:{event['namespace']}".encode()
+    return None
 
 
 def _messages(paths: Sequence[Path | str]) -> pl.DataFrame:
@@ -44,7 +63,7 @@ def _messages(paths: Sequence[Path | str]) -> pl.DataFrame:
                 rows = []
             first = rows[0] if rows else None
             values.append(orjson.dumps(event))
-            keys.append(first["actor"].encode() if first and first["actor"] else None)
+            keys.append(partition_key(first))
             times.append(first["event_time"] if first else None)
             ids.append(first["event_id"] if first else None)
     return pl.DataFrame(

@@ -68,7 +68,7 @@ def replay(env: dict[str, str], trained: TrainedEnvironment) -> None:
 def test_bad_messages_are_dead_lettered_and_the_rest_is_scored(
     trained: TrainedEnvironment, service_env: dict[str, str], processes: Processes
 ) -> None:
-    env = {**service_env, "AUDITLENS_MAX_MESSAGE_BYTES": "4096"}
+    env = {**service_env, "AUDITLENS_MAX_MESSAGE_BYTES": str(256 * 1024)}
     good = orjson.loads(trained.test_file.read_bytes().splitlines()[0])
     missing_id = {k: v for k, v in good.items() if k not in ("auditID", "eventID")}
     ill_typed = {**good, "verb": {"not": "text"}, "eventName": ["x"]}
@@ -80,7 +80,7 @@ def test_bad_messages_are_dead_lettered_and_the_rest_is_scored(
         "unknown_shape": b'{"hello": "world"}',
         "missing_field": orjson.dumps(missing_id),
         "bad_field": orjson.dumps(ill_typed),
-        "oversize": orjson.dumps({**good, "padding": "x" * 5000}),
+        "oversize": orjson.dumps({**good, "padding": "x" * 300_000}),
         "bad_timestamp": orjson.dumps(bad_time),
     }
     producer = KafkaProducer(bootstrap_servers=env["AUDITLENS_KAFKA_BOOTSTRAP_SERVERS"])
