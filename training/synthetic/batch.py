@@ -8,12 +8,30 @@ generator free to produce its events in any order.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 import orjson
 
 from training.synthetic.randomness import IntArray
+
+
+def concat_columns(parts: Sequence[Any], int_fields: tuple[str, ...]) -> dict[str, Any]:
+    """Field values of several column-oriented dataclass batches, concatenated.
+
+    ``int_fields`` are numpy int64 arrays; every other field is a Python list.
+    """
+    if not parts:
+        raise ValueError("nothing to concatenate")
+    values: dict[str, Any] = {}
+    for f in fields(parts[0]):
+        columns = [getattr(p, f.name) for p in parts]
+        if f.name in int_fields:
+            values[f.name] = np.concatenate(columns).astype(np.int64)
+        else:
+            values[f.name] = [v for column in columns for v in column]
+    return values
 
 
 def dumps(obj: object) -> bytes:

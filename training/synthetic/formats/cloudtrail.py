@@ -12,12 +12,12 @@ carry ``resources``), and console sign-ins their ``additionalEventData``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from training.synthetic.batch import Batch, dumps
+from training.synthetic.batch import Batch, concat_columns, dumps
 from training.synthetic.catalogue import AWS_OPS
 from training.synthetic.clock import rfc3339_seconds
 from training.synthetic.org import AwsPrincipal
@@ -64,16 +64,9 @@ class AwsCalls:
 
     @classmethod
     def concat(cls, parts: Sequence[AwsCalls]) -> AwsCalls:
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            columns = [getattr(p, f.name) for p in parts]
-            if f.name in ("time", "session"):
-                values[f.name] = (
-                    np.concatenate(columns).astype(np.int64) if columns else np.zeros(0, np.int64)
-                )
-            else:
-                values[f.name] = [v for column in columns for v in column]
-        return cls(**values)
+        if not parts:
+            return cls.rows([])
+        return cls(**concat_columns(parts, ("time", "session")))
 
     @classmethod
     def rows(cls, rows: Sequence[Mapping[str, Any]]) -> AwsCalls:

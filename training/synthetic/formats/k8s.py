@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from training.synthetic.batch import Batch, dumps
+from training.synthetic.batch import Batch, concat_columns, dumps
 from training.synthetic.catalogue import K8S_RESOURCES
 from training.synthetic.clock import rfc3339_micro
 from training.synthetic.randomness import IntArray, uuid4_strings
@@ -69,16 +69,9 @@ class K8sCalls:
 
     @classmethod
     def concat(cls, parts: Sequence[K8sCalls]) -> K8sCalls:
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            columns = [getattr(p, f.name) for p in parts]
-            if f.name in ("time", "code"):
-                values[f.name] = (
-                    np.concatenate(columns).astype(np.int64) if columns else np.zeros(0, np.int64)
-                )
-            else:
-                values[f.name] = [v for column in columns for v in column]
-        return cls(**values)
+        if not parts:
+            return cls.rows([])
+        return cls(**concat_columns(parts, ("time", "code")))
 
     @classmethod
     def rows(cls, rows: Sequence[Mapping[str, Any]]) -> K8sCalls:
