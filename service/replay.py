@@ -2,7 +2,7 @@
 
 Keying by actor keeps each actor's events on one partition, so the entity
 history of that actor is built from its events in order (events without an
-actor, such as policy report results, are keyed by their namespace). Events are produced in
+actor, such as policy results, are keyed by their namespace, else their source). Events are produced in
 the scorer's processing order — by ``(event_time, event_id)`` — so that a replay
 is scored exactly like the same files offline. Container documents
 (``{"Records": [...]}``, arrays, ``EventList``) are split into one message per
@@ -27,7 +27,7 @@ from features.sources import normalize
 
 def partition_key(event: NormalizedEvent | None) -> bytes | None:
     """The message key: the actor, so an actor's history stays on one partition; for an
-    event without an actor (a policy report result), its namespace; else none.
+    event without an actor (a policy result), its namespace, else its source.
 
     >>> partition_key({"actor": "alice", "namespace": "dev"})
     b'alice'
@@ -40,7 +40,7 @@ def partition_key(event: NormalizedEvent | None) -> bytes | None:
         return event["actor"].encode()
     if event["namespace"]:
         return f"namespace:{event['namespace']}".encode()
-    return None
+    return f"source:{event['source']}".encode()
 
 
 def _messages(paths: Sequence[Path | str]) -> pl.DataFrame:
