@@ -134,6 +134,8 @@ class ScorerLoop:
         self.states = PartitionStates(
             settings.data_dir / "state" / settings.consumer_group, self._seed_state
         )
+        # Next offset to read per partition, as far as this scorer has processed it.
+        self.next_offsets: dict[TopicPartition, int] = {}
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -166,34 +168,62 @@ class ScorerLoop:
         return consumer, producer
 
     def run(self) -> None:
-        """Block until stopped; waits for a champion model before consuming anything."""
+        """Block until stopped; waits for a champion model before consuming anything.
+
+        Nothing stops the scorer but :meth:`stop`: if consuming fails (the broker is
+        gone, the store is down), the error is logged and counted, and the scorer
+        reconnects after a pause, resuming from its last checkpoint.
+        """
         while self.model is None and not self._stop.is_set():
             self.refresh_model(force=True)
             if self.model is None:
                 log.warning("no model carries the alias %r yet; waiting", self.settings.model_alias)
                 self._stop.wait(2.0)
-        if self._stop.is_set():
-            return
+        pause = 1.0
+        while not self._stop.is_set():
+            try:
+                self._consume()
+                return
+            except Exception:
+                metrics.SCORER_RESTARTS.inc()
+                log.exception("the scorer failed; reconnecting in %.0f s", pause)
+                self._stop.wait(pause)
+                pause = min(pause * 2, 60.0)
+
+    def _consume(self) -> None:
         consumer, producer = self._connect()
         try:
             while not self._stop.is_set():
                 self.process_batch(consumer, producer)
                 if time.monotonic() - self.last_checkpoint >= self.settings.checkpoint_interval_s:
-                    self.checkpoint(consumer, list(self.states.states))
+                    self.checkpoint(consumer, list(self.next_offsets))
                 self.refresh_model()
-            self.checkpoint(consumer, list(self.states.states))  # the final, forced checkpoint
+            self.checkpoint(consumer, list(self.next_offsets))  # the final, forced checkpoint
         finally:
-            consumer.close(autocommit=False)
-            producer.close(timeout=10)
+            self.assigned_partitions = 0
+            try:
+                consumer.close(autocommit=False)
+            finally:
+                producer.close(timeout=10)
 
-    def checkpoint(self, consumer: KafkaConsumer, partitions: list[TopicPartition]) -> None:
-        """Steps 6 and 7: snapshot each partition's state with its next offset, then commit."""
+    def checkpoint(
+        self, consumer: KafkaConsumer, partitions: list[TopicPartition], commit: bool = True
+    ) -> None:
+        """Steps 6 and 7: snapshot each partition's state with its next offset, then commit.
+
+        Offsets are the scorer's own record of what it processed, so a checkpoint
+        needs no request to the broker; the rebalance listener, which runs on the
+        client's I/O thread and must not block on it, checkpoints without committing
+        (the next owner resumes from the snapshot's offset either way).
+        """
         offsets = {}
         for tp in partitions:
-            position = consumer.position(tp)
-            self.states.save(tp, position)
-            offsets[tp] = OffsetAndMetadata(position, "", -1)
-        if offsets:
+            next_offset = self.next_offsets.get(tp)
+            if next_offset is None:
+                continue  # nothing processed since the state was loaded
+            self.states.save(tp, next_offset)
+            offsets[tp] = OffsetAndMetadata(next_offset, "", -1)
+        if commit and offsets:
             consumer.commit(offsets)
         self.last_checkpoint = time.monotonic()
         metrics.STATE_ENTITIES.set(self.states.entities())
@@ -240,6 +270,8 @@ class ScorerLoop:
         events: list[NormalizedEvent] = []
         origin: list[ConsumerRecord] = []
         for record in records:
+            tp = TopicPartition(record.topic, record.partition)
+            self.next_offsets[tp] = max(self.next_offsets.get(tp, 0), record.offset + 1)
             source = self.settings.pinned_sources.get(record.topic)
             try:
                 normalized = normalize_message(
@@ -250,7 +282,7 @@ class ScorerLoop:
                     DeadLetter(record, type(exc).__name__, exc.reason, str(exc))
                 )
                 continue
-            state = self.states.get(TopicPartition(record.topic, record.partition))
+            state = self.states.get(tp)
             normalized = state.reports.new_or_changed(normalized)
             events.extend(normalized)
             origin.extend([record] * len(normalized))
@@ -384,13 +416,14 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self.consumer = consumer
 
     def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        owned = [tp for tp in revoked if tp in self.loop.states.states]
-        self.loop.checkpoint(self.consumer, owned)
-        for tp in owned:
+        self.loop.checkpoint(self.consumer, list(revoked), commit=False)
+        for tp in revoked:
             self.loop.states.release(tp)
+            self.loop.next_offsets.pop(tp, None)
 
     def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         for tp in assigned:
+            self.loop.next_offsets.pop(tp, None)
             resume_at = self.loop.states.load(tp)
             if resume_at is not None:
                 self.consumer.seek(tp, resume_at)

@@ -52,3 +52,6 @@ STATE_ENTITIES = Gauge(
 STATE_ROWS = Gauge(
     "auditlens_entity_state_rows", "Rows in the scorer's entity state (all history tables)."
 )
+SCORER_RESTARTS = Counter(
+    "auditlens_scorer_restarts_total", "Times the scorer reconnected after a failure."
+)

@@ -2,9 +2,10 @@
 
 Keying by actor keeps each actor's events on one partition, so the entity
 history of that actor is built from its events in order (events without an
-actor, such as policy results, are keyed by their namespace, else their source). Events are produced in
-the scorer's processing order — by ``(event_time, event_id)`` — so that a replay
-is scored exactly like the same files offline. Container documents
+actor, such as policy results, are keyed by their namespace, else their
+source). Events are produced in the scorer's processing order — by
+``(event_time, event_id)`` — so that a replay is scored exactly like the same
+files offline. Container documents
 (``{"Records": [...]}``, arrays, ``EventList``) are split into one message per
 event; what no adapter recognises is still sent, first (the scorer dead-letters it).
 """

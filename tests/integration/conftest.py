@@ -153,6 +153,9 @@ class Processes:
         self.started.append(process)
         return process
 
+    def full_logs(self) -> str:
+        return "\n".join(p.read_text() for p in sorted(self.tmp_path.glob("serve-*.log")))
+
     def logs(self) -> str:
         return "\n".join(p.read_text()[-2000:] for p in sorted(self.tmp_path.glob("serve-*.log")))
 

@@ -141,8 +141,12 @@ def test_rebalance_with_a_second_scorer_and_a_stop_loses_and_duplicates_nothing(
     processes.serve(env)  # joins the group mid-stream: partitions are rebalanced
     wait_for_count(env["AUDITLENS_STORE_URL"], len(expected) // 2, processes)
     first.send_signal(signal.SIGTERM)  # leaves the group: its partitions move again
-    first.wait(timeout=60)
+    assert first.wait(timeout=60) == 0, processes.logs()
 
     wait_for_count(env["AUDITLENS_STORE_URL"], len(expected), processes)
     time.sleep(2)
     assert_exactly_once(stored_event_ids(env["AUDITLENS_STORE_URL"]), expected)
+    assert all(p.poll() is None for p in processes.started[1:]), "a scorer died"
+    logs = processes.full_logs()
+    assert "rebalance listener" not in logs
+    assert "the scorer failed" not in logs

@@ -36,6 +36,9 @@ def pull_all(base: str, key: str) -> list[dict[str, object]]:
 def test_train_serve_replay_and_read_anomalies(
     trained: TrainedEnvironment, service_env: dict[str, str], processes: Processes
 ) -> None:
+    # Subscribed to a second topic that does not exist yet, as a fresh deployment is.
+    topic = service_env["AUDITLENS_TOPICS"]
+    service_env = {**service_env, "AUDITLENS_TOPICS": f"{topic},{topic}-absent"}
     server = processes.serve(service_env, role="all")
     key = run_cli(service_env, "keys", "create", "--role", "reader").strip().splitlines()[-1]
     replayed = run_cli(
@@ -44,7 +47,7 @@ def test_train_serve_replay_and_read_anomalies(
         "--data",
         str(trained.test_file),
         "--topic",
-        service_env["AUDITLENS_TOPICS"],
+        topic,
     )
     assert replayed.startswith("produced ")
 
@@ -68,3 +71,4 @@ def test_train_serve_replay_and_read_anomalies(
     assert first["summary"]
     ready = httpx.get(f"{base}/readyz").json()
     assert ready["checks"] == {"store": True, "model_loaded": True, "partitions_assigned": True}
+    assert "the scorer failed" not in processes.full_logs()
