@@ -11,7 +11,6 @@ import logging
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +23,10 @@ from mlflow.tracking import MlflowClient
 
 from models.bundle import LoadedModel, ScoringModel
 from models.pyfunc import ARTIFACT_KEY, AuditlensPyfunc
+from models.registry_config import RegistryConfig as RegistryConfig
 
 log = logging.getLogger(__name__)
 EXPERIMENT = "auditlens"
-
-
-@dataclass(frozen=True)
-class RegistryConfig:
-    tracking_uri: str
-    artifact_root: Path
-    model_name: str = "auditlens"
 
 
 @contextmanager
@@ -141,13 +134,18 @@ def list_versions(config: RegistryConfig) -> list[dict[str, Any]]:
     client = MlflowClient()
     try:
         versions = client.search_model_versions(f"name='{config.model_name}'")
+        aliases = client.get_registered_model(config.model_name).aliases
     except MlflowException:
         return []
+    # Version search results carry no aliases; the registered model has them all.
+    by_version: dict[str, list[str]] = {}
+    for alias, version in sorted(aliases.items()):
+        by_version.setdefault(str(version), []).append(alias)
     return sorted(
         (
             {
                 "version": str(v.version),
-                "aliases": list(v.aliases),
+                "aliases": by_version.get(str(v.version), []),
                 "run_id": v.run_id,
                 "created": v.creation_timestamp,
             }
@@ -186,5 +184,8 @@ def rollback(config: RegistryConfig) -> str | None:
 
 
 def _history(config: RegistryConfig) -> list[str]:
-    model = MlflowClient().get_registered_model(config.model_name)
+    try:
+        model = MlflowClient().get_registered_model(config.model_name)
+    except MlflowException:  # nothing registered yet: no history
+        return []
     return [v for v in model.tags.get(HISTORY_TAG, "").split(",") if v]

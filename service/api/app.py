@@ -7,7 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from service.api.limits import BodySizeLimit
-from service.api.routes import anomalies, health, keys, score, suppressions, webhooks
+from service.api.routes import anomalies, health, keys, models, score, suppressions, webhooks
 from service.api.scoring_model import ModelProvider
 from service.config import Settings
 from service.consumer import ScorerLoop
@@ -20,17 +20,19 @@ baselines learned from the environment's own history.
 
 Every `/v1` route needs `Authorization: Bearer <key>` (from `auditlens keys create` or
 `POST /v1/keys`). Roles are ordered: **reader** pulls anomalies; **analyst** also
-triages, scores and manages suppressions; **admin** also manages webhooks and keys.
+triages, scores and manages suppressions; **admin** also manages webhooks, keys and
+model versions.
 Errors have the body `{"detail": "<what is wrong>"}`.
 """
 
-ROUTERS = (health, anomalies, score, suppressions, webhooks, keys)
+ROUTERS = (health, anomalies, score, suppressions, webhooks, keys, models)
 TAGS = [
     {"name": "anomalies", "description": "The feed (reader) and its triage (analyst)."},
     {"name": "scoring", "description": "Score raw events synchronously (analyst)."},
     {"name": "suppressions", "description": "Silence known-benign patterns (analyst)."},
     {"name": "webhooks", "description": "Signed alert delivery (admin)."},
     {"name": "keys", "description": "API keys (admin)."},
+    {"name": "models", "description": "Registered model versions and the champion (admin)."},
     {"name": "operations", "description": "Health and metrics (no key)."},
 ]
 

@@ -1,0 +1,14 @@
+"""Where the model registry lives: kept apart from :mod:`models.registry` so that code
+which only passes the configuration around does not import MLflow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    tracking_uri: str
+    artifact_root: Path
+    model_name: str = "auditlens"
