@@ -155,16 +155,7 @@ def triage_anomaly(
         changes=[HistoryEntry.model_validate(c) for c in outcome.changes],
         suppression=None
         if rule is None
-        else SuppressionRef(
-            id=rule.id,
-            source=rule.source,
-            actor=rule.actor,
-            action=rule.action,
-            resource=rule.resource,
-            namespace=rule.namespace,
-            reason=rule.reason,
-            expires_at=rule.expires_at,
-        ),
+        else SuppressionRef.model_validate(rule, from_attributes=True),
     )
 
 
