@@ -54,8 +54,11 @@ test: setup lint
 run: setup
 	bash deploy/run.sh
 
+# Throughput, latency and memory, written to benchmarks/results/ (BENCH_ARGS=--quick for a smoke run);
+# the bench dependency group adds the peers it compares with (River).
 bench: setup
-	$(PY) -m benchmarks.run
+	$(UV) sync --frozen --all-extras --group bench
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf .auditlens .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,228 @@
+"""The events every measurement shares: a trained champion and a stream of raw messages.
+
+* **Model**: ``auditlens generate`` (14 days) then ``auditlens train --promote`` in a
+  temporary data directory, exactly as an operator would; its training period ends
+  where the stream begins (the generator's test period always starts on the same
+  Monday).
+* **Stream**: the test period of a second, denser generation of the same
+  organisation (same seed), truncated to ``N`` messages: Kubernetes audit,
+  CloudTrail and policy results mixed, one JSON document per message, in time order,
+  keyed as ``auditlens replay`` keys them (:func:`service.replay.partition_key`).
+
+Normalizing the stream once gives the decode + normalize stage figure, the frame
+the other stages start from, and the map from event id to message (for latency).
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+import polars as pl
+
+from features.decode import normalize_message
+from features.exceptions import FeatureError
+from features.schema import NormalizedEvent, to_frame
+from service.replay import partition_key
+
+# Lines of the generator's test day per unit of --events-per-day (measured: about 1.15).
+TEST_LINES_PER_DAILY_EVENT = 1.1
+CHUNK = 50_000
+
+
+def child_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment for a child ``auditlens`` process.
+
+    MLflow exports ``MLFLOW_TRACKING_URI`` as a side effect of loading a model in
+    this process; a child must find its tracking store from its own data dir.
+    """
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    return {**env, "AUDITLENS_DATA_DIR": str(data_dir), "AUDITLENS_LOG_LEVEL": "WARNING", **extra}
+
+
+def cli(env: dict[str, str], *args: str, timeout_s: float = 1800) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"auditlens {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def train_model(root: Path, seed: int, events_per_day: int) -> tuple[Path, dict[str, float]]:
+    """A promoted champion in ``root/data``; returns the data dir and what it took."""
+    data_dir = root / "data"
+    env = child_env(data_dir)
+    started = time.perf_counter()
+    cli(
+        env,
+        "generate",
+        "--out",
+        str(root / "training"),
+        "--seed",
+        str(seed),
+        "--days",
+        "14",
+        "--events-per-day",
+        str(events_per_day),
+    )
+    generated = time.perf_counter()
+    out = cli(env, "train", "--data", str(root / "training" / "train.jsonl"), "--promote")
+    if "alias champion" not in out:
+        raise RuntimeError(f"training did not promote a champion:\n{out}")
+    return data_dir, {
+        "generate_seconds": generated - started,
+        "train_seconds": time.perf_counter() - generated,
+        "training_lines": float(sum(1 for _ in (root / "training" / "train.jsonl").open("rb"))),
+    }
+
+
+def stream_lines(root: Path, seed: int, messages: int) -> list[bytes]:
+    """``messages`` lines of the test day of a dense generation (fewer if it falls short)."""
+    per_day = math.ceil(messages / TEST_LINES_PER_DAILY_EVENT) + 100
+    out = root / "stream"
+    cli(
+        child_env(root / "data"),
+        "generate",
+        "--out",
+        str(out),
+        "--seed",
+        str(seed),
+        "--days",
+        "2",
+        "--events-per-day",
+        str(per_day),
+    )
+    lines = [line for line in (out / "test.jsonl").read_bytes().splitlines() if line.strip()]
+    for leftover in out.iterdir():
+        leftover.unlink()
+    return lines[:messages]
+
+
+@dataclass
+class Workload:
+    """The stream as raw messages plus everything derived from normalizing it once."""
+
+    values: list[bytes]
+    keys: list[bytes | None]
+    sources: list[str | None]
+    events_per_message: npt.NDArray[np.int32]
+    message_of_event: dict[str, int]
+    frame: pl.DataFrame
+    rejected: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def messages(self) -> int:
+        return len(self.values)
+
+    @property
+    def events(self) -> int:
+        return int(self.events_per_message.sum())
+
+    def describe(self) -> dict[str, object]:
+        by_source = Counter(s for s in self.sources if s is not None)
+        actors = self.frame["actor"].n_unique()
+        return {
+            "messages": self.messages,
+            "events": self.events,
+            "bytes": sum(map(len, self.values)),
+            "rejected_messages": self.rejected,
+            "messages_by_source": dict(sorted(by_source.items())),
+            "events_by_source": dict(
+                self.frame.group_by("source").len().sort("source").iter_rows()
+            ),
+            "actors": actors,
+        }
+
+
+def normalize_stream(values: list[bytes]) -> Workload:
+    """Normalize every message (timed: the decode + normalize stage) and frame the rows."""
+    keys: list[bytes | None] = []
+    sources: list[str | None] = []
+    counts = np.zeros(len(values), dtype=np.int32)
+    message_of_event: dict[str, int] = {}
+    frames: list[pl.DataFrame] = []
+    normalize_s = frame_s = parse_s = 0.0
+    rejected = 0
+    for start in range(0, len(values), CHUNK):
+        chunk = values[start : start + CHUNK]
+        began = time.perf_counter()
+        for value in chunk:
+            orjson.loads(value)
+        parse_s += time.perf_counter() - began
+        began = time.perf_counter()
+        normalized: list[list[NormalizedEvent]] = []
+        for value in chunk:
+            try:
+                normalized.append(normalize_message(value))
+            except FeatureError:
+                normalized.append([])
+        normalize_s += time.perf_counter() - began
+        rows: list[NormalizedEvent] = []
+        for offset, events in enumerate(normalized):
+            index = start + offset
+            first = events[0] if events else None
+            keys.append(partition_key(first))
+            sources.append(first["source"] if first else None)
+            counts[index] = len(events)
+            rejected += not events
+            for event in events:
+                message_of_event.setdefault(event["event_id"], index)
+            rows.extend(events)
+        began = time.perf_counter()
+        frame, bad = to_frame(rows)
+        frame_s += time.perf_counter() - began
+        frames.append(frame)
+        rejected += len(bad)
+    return Workload(
+        values=values,
+        keys=keys,
+        sources=sources,
+        events_per_message=counts,
+        message_of_event=message_of_event,
+        frame=pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame(),
+        rejected=rejected,
+        timings={"parse_s": parse_s, "normalize_s": normalize_s, "to_frame_s": frame_s},
+    )
+
+
+def spread_entities(workload: Workload, target: int) -> tuple[list[bytes], list[bytes | None]]:
+    """The stream with Kubernetes actors split into clones, for about ``target`` actors.
+
+    Each ``user.username`` (or ``impersonatedUser.username``) becomes
+    ``<name>~<k>``, the k-th clone taking that actor's next ``per_clone`` events,
+    so the stream keeps its shape while the state must remember far more actors
+    (the synthetic organisation has a few hundred). Other sources are unchanged.
+    """
+    k8s = [i for i, s in enumerate(workload.sources) if s == "k8s_audit"]
+    per_clone = max(1, len(k8s) // max(target, 1))
+    values = list(workload.values)
+    keys = list(workload.keys)
+    seen: Counter[str] = Counter()
+    for index in k8s:
+        doc = orjson.loads(values[index])
+        holder = doc.get("impersonatedUser") or doc.get("user")
+        if not isinstance(holder, dict) or not isinstance(holder.get("username"), str):
+            continue
+        name = holder["username"]
+        holder["username"] = f"{name}~{seen[name] // per_clone}"
+        seen[name] += 1
+        values[index] = orjson.dumps(doc)
+        keys[index] = holder["username"].encode()
+    return values, keys
