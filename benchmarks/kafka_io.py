@@ -182,15 +182,25 @@ class Cluster:
             if tp.topic == topic and meta.offset >= 0
         }
 
-    def members(self, group: str) -> int:
-        """Members of a group in the ``Stable`` state (0 while it rebalances or is absent)."""
+    def assignment(self, group: str, topic: str) -> tuple[int, set[int]]:
+        """``(members, partitions of topic assigned to them)`` of a ``Stable`` group.
+
+        ``(0, set())`` while the group rebalances or does not exist yet.
+        """
         try:
             described = self.admin.describe_groups([group]).get(group, {})
         except Exception:
-            return 0
+            return 0, set()
         if described.get("group_state") != "Stable":
-            return 0
-        return len(described.get("members") or [])
+            return 0, set()
+        members = described.get("members") or []
+        assigned: set[int] = set()
+        for member in members:
+            held = (member.get("member_assignment") or {}).get("assigned_partitions") or []
+            for entry in held:
+                if entry.get("topic") == topic:
+                    assigned.update(int(p) for p in entry.get("partitions", []))
+        return len(members), assigned
 
 
 def _java_ready() -> Path | None:

@@ -142,8 +142,10 @@ def _throughput_rows(results: dict[str, Any]) -> list[str]:
     ):
         run = e2e.get(key)
         if run:
+            flagged = run["anomalies_stored"] / max(run.get("events") or 1, 1)
             note = (
-                f"start-up {_num(run.get('startup_s'), 1)} s, {run['anomalies_stored']} anomalies"
+                f"start-up {_num(run.get('startup_s'), 1)} s, {run['anomalies_stored']:,} "
+                f"anomalies ({100 * flagged:.1f} % of events)"
             )
             if run.get("timed_out"):
                 note += ", TIMED OUT"

@@ -219,7 +219,13 @@ def _e2e_phases(run: Run, ctx: e2e.Context, load: workload.Workload) -> None:
     profiled = run.phase(
         "profile scorer",
         lambda: profile_scorer.profile(
-            ctx.cluster, ctx.data_dir, topic, ctx.name("profile"), ctx.work, args.profile_seconds
+            ctx.cluster,
+            ctx.data_dir,
+            topic,
+            ctx.partitions,
+            ctx.name("profile"),
+            ctx.work,
+            args.profile_seconds,
         ),
         limit_s=args.profile_seconds + 300,
     )
