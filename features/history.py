@@ -151,7 +151,10 @@ def _window_history(
     exprs: list[pl.Expr] = []
     for name, width in windows.items():
         since = pl.col("event_time") - pl.lit(width)
-        start = pl.col("event_time").search_sorted(since, side="right").over(key).cast(pl.Int64)
+        found = pl.col("event_time").search_sorted(since, side="right").over(key).cast(pl.Int64)
+        # An event older than ones already seen (late arrival) breaks the time order the
+        # search assumes; clamping keeps its window within the events before it.
+        start = pl.min_horizontal(found, position)
         exprs.append((position - start).alias(f"n_{name}"))
         exprs.extend(
             (pl.col(f"_{f}_before") - pl.col(f"_{f}_before").gather(start).over(key)).alias(
@@ -179,8 +182,9 @@ def history_features(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
         return befores[kind]["count"].cast(pl.Float64)
 
     def age_hours(kind: str) -> pl.Series:
-        """Hours since the key was first seen (0 for a first sighting)."""
-        return (batch["event_time"] - befores[kind]["first"]).dt.total_seconds() / 3600.0
+        """Hours since the key was first seen (0 for a first sighting or a late event)."""
+        hours = (batch["event_time"] - befores[kind]["first"]).dt.total_seconds() / 3600.0
+        return hours.clip(lower_bound=0.0)
 
     actor_total = count("actor")
     hours_known = (

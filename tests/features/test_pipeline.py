@@ -136,3 +136,12 @@ def test_state_is_bounded() -> None:
     state = EntityState(max_entries=50)
     compute_features(synthetic_events(2000, seed=7), state)
     assert all(table.height <= 50 for table in state.pairs.values())
+
+
+def test_a_late_event_older_than_the_history_is_scored_not_rejected() -> None:
+    events = synthetic_events(400, seed=8)
+    state = EntityState()
+    compute_features(events.slice(200), state)  # the later half first
+    late = compute_features(events.head(200), state)  # then events older than all of it
+    assert late.height == 200
+    assert np.isfinite(late.select(FEATURE_NAMES).to_numpy()).all()
