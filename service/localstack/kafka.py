@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -99,9 +100,16 @@ def fetch_jars() -> Path:
     return libs
 
 
-def _cluster_id() -> str:
-    """A KRaft cluster id: a UUID in URL-safe base64 without padding."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+def _cluster_id(random_bytes: Callable[[], bytes] = lambda: uuid.uuid4().bytes) -> str:
+    """A KRaft cluster id: a UUID in URL-safe base64 without padding.
+
+    About one id in 64 starts with ``-``, which the storage tool's argument parser
+    takes for an option. Kafka's own ``Uuid.randomUuid`` redraws such ids; so do we.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(random_bytes()).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 @dataclass

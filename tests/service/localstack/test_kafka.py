@@ -6,7 +6,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
 from service.exceptions import ConfigurationError
-from service.localstack.kafka import fetch_jars
+from service.localstack.kafka import _cluster_id, fetch_jars
 
 
 def test_missing_java_is_a_clear_message_with_the_alternative(
@@ -37,3 +37,11 @@ def test_the_harness_broker_round_trips_a_message(kafka_bootstrap: str, unique_n
         assert next(iter(consumer)).value == b"hello"
     finally:
         consumer.close()
+
+
+def test_a_cluster_id_never_starts_with_a_dash_the_storage_tool_would_read_as_an_option() -> None:
+    dash_first = bytes([0xF8]) + bytes(15)  # URL-safe base64 of 0b111110... starts with "-"
+    draws = iter([dash_first, dash_first, bytes(range(16))])
+    cluster_id = _cluster_id(lambda: next(draws))
+    assert cluster_id == "AAECAwQFBgcICQoLDA0ODw"
+    assert next(draws, None) is None
