@@ -1,7 +1,8 @@
 """Detector factory: every detector is a pyod ``BaseDetector`` (higher score = more anomalous).
 
-``iforest`` (pyod's isolation forest) and ``autoencoder`` (:mod:`models.autoencoder`)
-are the production baselines; any other pyod detector can be named for
+``iforest`` (pyod's isolation forest, scored by :mod:`models.isolation_forest`) and
+``autoencoder`` (:mod:`models.autoencoder`) are the production baselines; any
+other pyod detector can be named for
 experiments (``ecod``, ``hbos``, ``copod``, ``lof``, ``knn``, ``pca``, ``loda``, ...).
 """
 
@@ -12,10 +13,10 @@ import inspect
 from typing import Any
 
 from pyod.models.base import BaseDetector
-from pyod.models.iforest import IForest
 
 from models.autoencoder import MLPAutoencoder
 from models.exceptions import UnknownDetectorError
+from models.isolation_forest import FastIForest
 
 DEFAULT_DETECTORS = ("iforest", "autoencoder")
 
@@ -24,14 +25,15 @@ def make_detector(name: str, seed: int = 0, **params: Any) -> BaseDetector:
     """Build an unfitted detector by name.
 
     >>> [type(make_detector(n)).__name__ for n in ("iforest", "autoencoder", "ecod")]
-    ['IForest', 'MLPAutoencoder', 'ECOD']
+    ['FastIForest', 'MLPAutoencoder', 'ECOD']
     >>> make_detector("nope")
     Traceback (most recent call last):
     ...
     models.exceptions.UnknownDetectorError: unknown detector 'nope': not iforest, autoencoder or...
     """
     if name == "iforest":
-        return IForest(**{"n_estimators": 200, "max_samples": 512, "random_state": seed, **params})
+        defaults = {"n_estimators": 200, "max_samples": 512, "random_state": seed}
+        return FastIForest(**{**defaults, **params})
     if name == "autoencoder":
         return MLPAutoencoder(**{"random_state": seed, **params})
     return _pyod_detector(name, seed, params)

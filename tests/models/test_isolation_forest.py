@@ -1,0 +1,60 @@
+"""FastIForest must score exactly as pyod's IForest does, only faster."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from pyod.models.iforest import IForest
+
+from models.isolation_forest import FastIForest
+
+
+def _data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(3)
+    train = rng.normal(size=(2000, 8))
+    test = np.vstack([rng.normal(size=(500, 8)), rng.normal(loc=4.0, size=(20, 8))])
+    return train, test
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"n_estimators": 50, "max_samples": 256},
+        {"n_estimators": 30, "max_samples": 128, "max_features": 0.5},
+        {"n_estimators": 30, "max_samples": 64, "bootstrap": True},
+        {"n_estimators": 20, "max_samples": 1.0},
+    ],
+)
+def test_scores_equal_pyods_iforest(params: dict[str, object]) -> None:
+    train, test = _data()
+    reference = IForest(random_state=0, **params).fit(train)
+    fast = FastIForest(random_state=0, **params).fit(train)
+    np.testing.assert_allclose(fast.decision_function(test), reference.decision_function(test))
+    np.testing.assert_allclose(fast.decision_scores_, reference.decision_scores_)
+
+
+def test_a_single_row_and_a_pickled_model_score_the_same() -> None:
+    train, test = _data()
+    fast = FastIForest(n_estimators=25, random_state=1).fit(train)
+    expected = fast.decision_function(test)
+    restored = pickle.loads(pickle.dumps(fast))
+    np.testing.assert_allclose(restored.decision_function(test), expected)
+    np.testing.assert_allclose(fast.decision_function(test[7:8]), expected[7:8])
+
+
+def test_refitting_forgets_the_old_trees() -> None:
+    train, test = _data()
+    fast = FastIForest(n_estimators=25, random_state=1).fit(train)
+    fast.decision_function(test)
+    fast.fit(train[:, ::-1] * 3.0)
+    reference = IForest(n_estimators=25, random_state=1).fit(train[:, ::-1] * 3.0)
+    np.testing.assert_allclose(fast.decision_function(test), reference.decision_function(test))
+
+
+def test_a_matrix_of_the_wrong_width_is_refused() -> None:
+    train, test = _data()
+    fast = FastIForest(n_estimators=5, random_state=0).fit(train)
+    with pytest.raises(ValueError, match="expected a matrix of 8 features"):
+        fast.decision_function(test[:, :5])
