@@ -104,7 +104,9 @@ def markdown(results: dict[str, Any]) -> str:
         f"- stream: {_num(w.get('messages'))} messages, {_num(w.get('events'))} events "
         f"({w.get('events_by_source', {})}), {_num(w.get('actors'))} actors; "
         f"{results['settings']['partitions']} partitions, checkpoint every "
-        f"{results['settings']['checkpoint_interval']} s, batches of 5000 / 500 ms",
+        f"{results['settings']['checkpoint_interval']} s, scorer batches of "
+        f"{results['settings'].get('scorer_batch_max_events', '-')} events / "
+        f"{results['settings'].get('scorer_batch_max_wait_ms', '-')} ms",
         "",
         "## Targets",
         "",

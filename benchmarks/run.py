@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 
 from benchmarks import e2e, kafka_io, peers, processes, profile_scorer, report, stages, workload
 from benchmarks.machine import describe
+from service.config import Settings
 
 RESULTS = Path(__file__).parent / "results"
 LOADS = [0.25, 0.5, 0.9]
@@ -91,7 +92,11 @@ class Run:
             "date": now.strftime("%Y-%m-%d %H:%M UTC"),
             "command": "python -m benchmarks.run " + " ".join(sys.argv[1:]),
             "machine": describe(),
-            "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            "settings": {
+                **{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+                "scorer_batch_max_events": Settings().batch_max_events,
+                "scorer_batch_max_wait_ms": Settings().batch_max_wait_ms,
+            },
             "phases": {},
             "errors": {},
             "e2e": {},
@@ -316,7 +321,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--entities", type=int, default=None, help="actors of the memory run")
     parser.add_argument("--peer-sample", type=int, default=None)
     parser.add_argument("--profile-seconds", type=float, default=None)
-    parser.add_argument("--batch-rows", type=int, default=5000)
+    parser.add_argument(
+        "--batch-rows", type=int, default=None, help="stage batches (the scorer's batch size)"
+    )
     parser.add_argument("--phase-timeout", type=float, default=None, help="seconds per phase")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -328,6 +335,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "peer_sample": 2_000 if quick else 20_000,
         "profile_seconds": 10.0 if quick else 30.0,
         "phase_timeout": 300.0 if quick else 1200.0,
+        "batch_rows": Settings().batch_max_events,
     }
     for name, value in defaults.items():
         if getattr(args, name) is None:

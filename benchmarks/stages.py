@@ -1,11 +1,13 @@
 """Each stage of the scorer alone, in this process, on the stream's events.
 
 Decode + normalize is timed while the workload is built (:mod:`benchmarks.workload`);
-here: features (one batch, and 5000-row micro-batches with carried state), the
-feature matrix, each detector's ``decision_function``, the full
-``ScoringModel.score_matrix``, the explanation of the flagged rows, the scorer's
-step 3 as it runs it (``score_events`` per partition of each 5000-event batch) and
-the store write (``Store.insert_anomalies`` of each batch's anomaly rows, SQLite).
+here: features (one batch, and micro-batches of the scorer's batch size with
+carried state), the feature matrix, each detector's ``decision_function``, the
+full ``ScoringModel.score_matrix``, the explanation of the flagged rows, the
+scorer's steps 2 and 3 with its own code (``ScorerLoop.score_records`` on
+batches of the stream's records of the scorer's batch size, spread over the
+partitions as the producer spreads them) and the store write
+(``Store.insert_anomalies`` of each batch's anomaly rows, SQLite).
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-import numpy.typing as npt
 import polars as pl
+from kafka.consumer.fetcher import ConsumerRecord
 
 from benchmarks.kafka_io import partition_for
 from benchmarks.workload import Workload
 from features.pipeline import compute_features
 from models.bundle import LoadedModel
-from service.scoring import anomaly_rows, score_events
+from service.config import Settings
+from service.consumer import BatchOutcome, ScorerLoop
 from service.store.repository import Store
 
 T = TypeVar("T")
@@ -51,16 +54,6 @@ def _stage(
         f"{unit}_per_s": items / seconds if seconds > 0 else float("inf"),
         **extra,
     }
-
-
-def event_partitions(workload: Workload, partitions: int) -> npt.NDArray[np.int64]:
-    """The input partition of every event (the partition of the message that carried it)."""
-    per_message = np.fromiter(
-        (partition_for(k, partitions, i) for i, k in enumerate(workload.keys)),
-        dtype=np.int64,
-        count=workload.messages,
-    )
-    return np.repeat(per_message, workload.events_per_message)
 
 
 def run(
@@ -128,10 +121,12 @@ def run(
         )
     )
 
-    batches, seconds = timed(lambda: _score_like_scorer(model, workload, partitions, batch_rows))
+    batches, seconds = timed(
+        lambda: _score_like_scorer(model, workload, partitions, batch_rows, store_dir)
+    )
     stages.append(
         _stage(
-            f"score_events per partition of {batch_rows}-event batches (scorer step 3)",
+            f"ScorerLoop.score_records, {batch_rows}-message batches (scorer steps 2 + 3)",
             events.height,
             seconds,
             partitions=partitions,
@@ -142,21 +137,38 @@ def run(
 
 
 def _score_like_scorer(
-    model: LoadedModel, workload: Workload, partitions: int, batch_rows: int
+    model: LoadedModel, workload: Workload, partitions: int, batch_rows: int, work: Path
 ) -> list[list[dict[str, Any]]]:
-    """The anomaly rows of each batch, scored per partition against that partition's state."""
-    events = workload.frame.with_columns(
-        pl.Series("_partition", event_partitions(workload, partitions))
-    )
-    states = {p: model.model.baseline_state.copy() for p in range(partitions)}
+    """The anomaly rows of each batch, from the scorer's own decode, features and scoring."""
+    per_message = [partition_for(k, partitions, i) for i, k in enumerate(workload.keys)]
+    offsets = [0] * partitions
+    records = []
+    for partition, value in zip(per_message, workload.values, strict=True):
+        records.append(
+            ConsumerRecord(
+                "stream",
+                partition,
+                None,
+                offsets[partition],
+                0,
+                0,
+                None,
+                value,
+                [],
+                None,
+                -1,
+                -1,
+                -1,
+            )
+        )
+        offsets[partition] += 1
+    settings = Settings(data_dir=work / "stage-scorer")
+    loop = ScorerLoop(settings, Store(f"sqlite:///{work / 'stage-scorer.db'}"), lambda: model)
+    loop.model = model
     batches: list[list[dict[str, Any]]] = []
-    for offset in range(0, events.height, batch_rows):
-        batch = events.slice(offset, batch_rows)
-        rows: list[dict[str, Any]] = []
-        for _, part in batch.group_by("_partition", maintain_order=True):
-            state = states[int(part["_partition"][0])]
-            scored = score_events(model, part.drop("_partition"), state)
-            rows.extend(anomaly_rows(model, scored))
+    for offset in range(0, len(records), batch_rows):
+        batch = records[offset : offset + batch_rows]
+        _, _, rows = loop.score_records(batch, BatchOutcome(messages=len(batch)))
         batches.append(rows)
     return batches
 

@@ -45,10 +45,10 @@ class Settings(BaseSettings):
     dlq_topic: str = Field(default="audit.dlq", description="Dead-letter topic.")
     consumer_group: str = Field(default="auditlens-scorer", description="Kafka consumer group.")
     batch_max_events: int = Field(
-        default=5000, ge=1, description="Largest micro-batch the scorer processes at once."
+        default=20000, ge=1, description="Largest micro-batch the scorer processes at once."
     )
     batch_max_wait_ms: int = Field(
-        default=500, ge=1, description="Longest the scorer waits to fill a micro-batch."
+        default=250, ge=1, description="Longest the scorer waits to fill a micro-batch."
     )
     alert_rate: float = Field(
         default=0.005,

@@ -4,8 +4,10 @@ The loop, once per micro-batch:
 
 1. poll until the batch is full (``batch_max_events``) or its time is up (``batch_max_wait_ms``);
 2. decode and normalize every message; a bad one becomes a dead letter, the rest go on;
-3. compute features and score, one polars frame per input partition, each against
-   that partition's entity state (:mod:`service.partition_state`);
+3. compute features, one polars frame per input partition, each against that
+   partition's entity state (:mod:`service.partition_state`); then score and
+   explain the whole batch in one call (scoring is stateless, and each call has
+   a fixed cost);
 4. store the flagged events (idempotent on the event key);
 5. flush the dead letters to the dead-letter topic.
 
@@ -34,8 +36,10 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
@@ -43,18 +47,20 @@ from kafka.structs import OffsetAndMetadata
 
 from features.decode import normalize_message
 from features.exceptions import FeatureError
+from features.pipeline import compute_features
 from features.schema import NormalizedEvent, to_frame
 from features.state import EntityState
 from models.bundle import LoadedModel
 from service import metrics
 from service.config import Settings
 from service.partition_state import PartitionStates
-from service.scoring import anomaly_rows, score_events
+from service.scoring import anomaly_rows, score_features
 from service.store.repository import Store
 
 log = logging.getLogger(__name__)
 
 ModelSource = Callable[[], LoadedModel | None]
+T = TypeVar("T")
 
 
 @dataclass
@@ -89,8 +95,8 @@ def dead_letter_headers(letter: DeadLetter) -> list[tuple[str, bytes]]:
 
 
 def score_isolating(
-    frame: pl.DataFrame, score: Callable[[pl.DataFrame], list[dict[str, Any]]]
-) -> tuple[list[dict[str, Any]], list[tuple[pl.DataFrame, Exception]]]:
+    frame: pl.DataFrame, score: Callable[[pl.DataFrame], list[T]]
+) -> tuple[list[T], list[tuple[pl.DataFrame, Exception]]]:
     """Score a batch; if it raises, bisect to find the poison events and score the rest.
 
     Returns the rows of every part that scored, and each poison event (a one-row
@@ -266,6 +272,23 @@ class ScorerLoop:
         if not records:
             return outcome
         started = time.perf_counter()
+        events, origin, rows = self.score_records(records, outcome)
+        # Step 4: durable, idempotent store.
+        outcome.anomalies_stored = self.store.insert_anomalies(rows)
+        # Step 5: dead letters out before the offsets can move.
+        self._send_dead_letters(producer, outcome.dead_letters)
+        self._observe(records, events, origin, outcome, time.perf_counter() - started)
+        self._observe_lag(consumer)
+        return outcome
+
+    def score_records(
+        self, records: list[ConsumerRecord], outcome: BatchOutcome
+    ) -> tuple[list[NormalizedEvent], list[ConsumerRecord], list[dict[str, Any]]]:
+        """Steps 2 and 3: the batch's events, the message of each, and the anomaly rows.
+
+        Bad messages and poison events land in ``outcome.dead_letters``; no broker
+        call is made here, so the step can be exercised with plain records.
+        """
         # Step 2: decode + normalize; remember which message each event came from.
         events: list[NormalizedEvent] = []
         origin: list[ConsumerRecord] = []
@@ -286,66 +309,98 @@ class ScorerLoop:
             normalized = state.reports.new_or_changed(normalized)
             events.extend(normalized)
             origin.extend([record] * len(normalized))
-        # Step 3: features + score, one frame per partition (each has its own history).
+        # Step 3: features per partition (each has its own history), then one scoring call.
         by_partition: dict[TopicPartition, list[int]] = {}
         for index, record in enumerate(origin):
             by_partition.setdefault(TopicPartition(record.topic, record.partition), []).append(
                 index
             )
-        rows: list[dict[str, Any]] = []
-        for tp, indexes in by_partition.items():
-            rows.extend(
-                self._score([events[i] for i in indexes], [origin[i] for i in indexes], tp, outcome)
-            )
-        # Step 4: durable, idempotent store.
-        outcome.anomalies_stored = self.store.insert_anomalies(rows)
-        # Step 5: dead letters out before the offsets can move.
-        self._send_dead_letters(producer, outcome.dead_letters)
-        self._observe(records, events, origin, outcome, time.perf_counter() - started)
-        self._observe_lag(consumer)
-        return outcome
+        featured = [
+            piece
+            for tp, indexes in by_partition.items()
+            for piece in self._featurize(events, origin, indexes, tp, outcome)
+        ]
+        return events, origin, self._score(featured, origin, outcome)
 
-    def _score(
+    def _featurize(
         self,
         events: list[NormalizedEvent],
         origin: list[ConsumerRecord],
+        indexes: list[int],
         tp: TopicPartition,
         outcome: BatchOutcome,
-    ) -> list[dict[str, Any]]:
+    ) -> list[tuple[pl.DataFrame, npt.NDArray[np.float64]]]:
+        """One partition's events as frames (``_origin`` = index into ``origin``) with features.
+
+        An event whose features cannot be computed is isolated and dead-lettered;
+        the partition's history advances past every other event.
+        """
         model = self.model
         assert model is not None
-        frame, bad_times = to_frame(events)
+        frame, bad_times = to_frame([events[i] for i in indexes])
         for position in bad_times:
+            event = events[indexes[position]]
             outcome.dead_letters.append(
                 DeadLetter(
-                    origin[position],
+                    origin[indexes[position]],
                     "AdapterError",
                     "bad_timestamp",
-                    f"event {events[position]['event_id']!r}: unparseable time "
-                    f"{events[position]['event_time']!r}",
+                    f"event {event['event_id']!r}: unparseable time {event['event_time']!r}",
                 )
             )
-        if bad_times:
-            rejected = set(bad_times)
-            origin = [r for i, r in enumerate(origin) if i not in rejected]
-        frame = frame.with_row_index("_origin")
+        rejected = set(bad_times)
+        kept = [index for position, index in enumerate(indexes) if position not in rejected]
+        frame = frame.with_columns(pl.Series("_origin", kept, dtype=pl.Int64))
         state = self.states.get(tp)
 
-        def score(part: pl.DataFrame) -> list[dict[str, Any]]:
-            # Score against a copy: the partition's history only advances on success.
+        def featurize(part: pl.DataFrame) -> list[tuple[pl.DataFrame, npt.NDArray[np.float64]]]:
+            # Against a copy: the partition's history only advances on success.
             trial = state.copy(share_reports=True)
-            rows = anomaly_rows(model, score_events(model, part.drop("_origin"), trial))
+            X = model.model.matrix(compute_features(part.drop("_origin"), trial))
             state.pairs, state.tails = trial.pairs, trial.tails
-            return rows
+            return [(part, X)]
+
+        pieces, poisoned = score_isolating(frame, featurize)
+        self._dead_letter_poisoned(poisoned, origin, outcome)
+        return pieces
+
+    def _score(
+        self,
+        featured: list[tuple[pl.DataFrame, npt.NDArray[np.float64]]],
+        origin: list[ConsumerRecord],
+        outcome: BatchOutcome,
+    ) -> list[dict[str, Any]]:
+        """Score and explain the batch's featured events at once; anomaly rows to store."""
+        model = self.model
+        assert model is not None
+        if not featured:
+            return []
+        # ``_x`` is each event's row of X, so that bisected parts find their features.
+        frame = pl.concat([part for part, _ in featured], how="vertical_relaxed").with_row_index(
+            "_x"
+        )
+        X = np.vstack([matrix for _, matrix in featured])
+
+        def score(part: pl.DataFrame) -> list[dict[str, Any]]:
+            features = X[part["_x"].to_numpy()]
+            return anomaly_rows(model, score_features(model, part.drop("_x", "_origin"), features))
 
         rows, poisoned = score_isolating(frame, score)
+        self._dead_letter_poisoned(poisoned, origin, outcome)
+        outcome.events += frame.height - sum(part.height for part, _ in poisoned)
+        return rows
+
+    @staticmethod
+    def _dead_letter_poisoned(
+        poisoned: list[tuple[pl.DataFrame, Exception]],
+        origin: list[ConsumerRecord],
+        outcome: BatchOutcome,
+    ) -> None:
         for part, error in poisoned:
             for index in part["_origin"].to_list():
                 outcome.dead_letters.append(
                     DeadLetter(origin[index], type(error).__name__, "scoring_failed", str(error))
                 )
-        outcome.events += frame.height - sum(part.height for part, _ in poisoned)
-        return rows
 
     def _observe_lag(self, consumer: KafkaConsumer) -> None:
         """Lag = the partition's high watermark (from the last fetch) − our position."""

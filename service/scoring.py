@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from features.pipeline import compute_features
@@ -42,8 +43,21 @@ def score_events(
     """
     if state is None:
         state = model.model.baseline_state.copy()
-    features = compute_features(events, state)
-    X = model.model.matrix(features)
+    X = model.model.matrix(compute_features(events, state))
+    return score_features(model, events, X, explain_all)
+
+
+def score_features(
+    model: LoadedModel,
+    events: pl.DataFrame,
+    X: npt.NDArray[np.float64],
+    explain_all: bool = False,
+) -> ScoredBatch:
+    """Score rows whose feature matrix ``X`` is already computed (row-aligned with ``events``).
+
+    Scoring is stateless, so the streaming scorer computes features per partition
+    (each against its own history) and scores the whole batch in one call.
+    """
     result = model.model.score_matrix(X)
     frame = events.with_columns(
         pl.Series("score", result.score, dtype=pl.Float64),

@@ -1,0 +1,136 @@
+"""The scorer's Kafka-free steps (decode, features per partition, one scoring call).
+
+The records are plain ``ConsumerRecord`` tuples; delivery through a real broker
+is covered by ``tests/integration/test_delivery.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+from kafka.consumer.fetcher import ConsumerRecord
+
+from features.decode import normalize_message
+from features.pipeline import FEATURE_NAMES
+from features.schema import to_frame
+from models.bundle import LoadedModel
+from service.config import Settings
+from service.consumer import BatchOutcome, ScorerLoop
+from service.scoring import anomaly_rows, score_events
+from service.store.repository import Store
+from tests.service.conftest import k8s_event
+
+TOPIC = "audit"
+
+
+def record(partition: int, offset: int, value: bytes) -> ConsumerRecord:
+    return ConsumerRecord(TOPIC, partition, None, offset, 0, 0, None, value, [], None, -1, -1, -1)
+
+
+def stream() -> list[ConsumerRecord]:
+    """The model's quiet cluster a week later, in two partitions, with a few odd events.
+
+    Also one message that is not JSON. The usual events keep the training data's
+    shape: reads by known users in office hours.
+    """
+    start = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
+    records = []
+    for i in range(120):
+        odd = i % 17 == 5
+        when = start + timedelta(days=i * 5 // 120, hours=(i * 7) % 9, minutes=i % 60)
+        event = k8s_event(
+            f"e-{i}",
+            when.replace(hour=3) if odd else when,
+            user="intruder@example.com" if odd else f"user{i % 6}@example.com",
+            verb="create" if odd else ("get", "list", "watch")[i % 3],
+            resource="secrets" if odd else "pods",
+            namespace="kube-system" if odd else f"team-{i % 3}",
+        )
+        records.append(record(i % 2, i // 2, orjson.dumps(event)))
+    records.append(record(0, 60, b"this is not json"))
+    return records
+
+
+@pytest.fixture
+def loop(settings: Settings, tmp_path: Path) -> ScorerLoop:
+    return ScorerLoop(settings, Store(f"sqlite:///{tmp_path / 'store.db'}"), lambda: None)
+
+
+def test_a_batch_scores_as_each_partition_would_alone(
+    loop: ScorerLoop, scoring_model: LoadedModel
+) -> None:
+    loop.model = scoring_model
+    records = stream()
+    outcome = BatchOutcome(messages=len(records))
+    _, _, rows = loop.score_records(records, outcome)
+
+    [letter] = outcome.dead_letters
+    assert (letter.reason, letter.record.value) == ("not_json", b"this is not json")
+    assert outcome.events == 120
+    expected: dict[str, float] = {}
+    for partition in (0, 1):
+        events = [
+            e
+            for r in records
+            if r.partition == partition and r.value != b"this is not json"
+            for e in normalize_message(r.value)
+        ]
+        frame, _ = to_frame(events)
+        scored = score_events(scoring_model, frame, scoring_model.model.baseline_state.copy())
+        expected |= {r["event_key"]: r["score"] for r in anomaly_rows(scoring_model, scored)}
+    flagged = {key.split(":", 1)[1] for key in expected}
+    assert flagged == {f"e-{i}" for i in range(120) if i % 17 == 5}, "the odd events are flagged"
+    assert {r["event_key"]: r["score"] for r in rows} == expected
+    assert all(r["explanation"] and r["summary"] for r in rows)
+
+
+class _FailsOnDeletes:
+    """A detector that cannot score deletions: a stand-in for any scoring bug."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.column = FEATURE_NAMES.index("is_delete")
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        if (X[:, self.column] > 0).any():
+            raise ValueError("cannot score a deletion")
+        return np.asarray(self.inner.decision_function(X))
+
+
+def test_a_poison_event_is_dead_lettered_and_the_rest_of_the_batch_is_scored(
+    loop: ScorerLoop, scoring_model: LoadedModel
+) -> None:
+    detectors = {n: _FailsOnDeletes(d) for n, d in scoring_model.model.detectors.items()}
+    poisoned_model = dataclasses.replace(scoring_model.model, detectors=detectors)
+    loop.model = dataclasses.replace(scoring_model, model=poisoned_model)
+    records = stream()
+    start = datetime(2026, 3, 13, 23, 0, tzinfo=UTC)
+    deletion = k8s_event("d-1", start, user="user1@example.com", verb="delete", namespace="team-1")
+    records.append(record(1, 61, orjson.dumps(deletion)))
+    outcome = BatchOutcome(messages=len(records))
+    _, _, rows = loop.score_records(records, outcome)
+
+    by_reason = {letter.reason: letter for letter in outcome.dead_letters}
+    assert sorted(letter.reason for letter in outcome.dead_letters) == [
+        "not_json",
+        "scoring_failed",
+    ]
+    poisoned = by_reason["scoring_failed"]
+    assert poisoned.record.value == orjson.dumps(deletion)
+    assert poisoned.error_class == "ValueError"
+    assert "cannot score a deletion" in poisoned.message
+    assert outcome.events == 120
+    # The deletion comes last, so every other event scores as it would without it.
+    clean = ScorerLoop(loop.settings, loop.store, lambda: None)
+    clean.model = scoring_model
+    _, _, expected = clean.score_records(stream(), BatchOutcome())
+    assert expected
+    assert {r["event_key"]: r["score"] for r in rows} == {
+        r["event_key"]: r["score"] for r in expected
+    }
