@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     batch_max_wait_ms: int = Field(
         default=250, ge=1, description="Longest the scorer waits to fill a micro-batch."
     )
+    batch_linger_ms: int = Field(
+        default=20,
+        ge=0,
+        description="Once a micro-batch has events, how long the scorer waits for more "
+        "before processing it.",
+    )
     alert_rate: float = Field(
         default=0.005,
         gt=0.0,

@@ -2,7 +2,8 @@
 
 The loop, once per micro-batch:
 
-1. poll until the batch is full (``batch_max_events``) or its time is up (``batch_max_wait_ms``);
+1. poll until the batch is full (``batch_max_events``), the stream is drained (no more
+   events within ``batch_linger_ms``) or its time is up (``batch_max_wait_ms``);
 2. decode and normalize every message; a bad one becomes a dead letter, the rest go on;
 3. compute features, one polars frame per input partition, each against that
    partition's entity state (:mod:`service.partition_state`); then score and
@@ -250,19 +251,30 @@ class ScorerLoop:
     # --- one micro-batch -------------------------------------------------------------
 
     def poll_batch(self, consumer: KafkaConsumer) -> list[ConsumerRecord]:
-        """Step 1: fill a batch up to its size or time limit."""
+        """Step 1: fill a batch until it is full, the stream is drained, or its time is up.
+
+        Natural batching: the first poll waits up to ``batch_max_wait_ms`` for any
+        event; after that each poll waits only ``batch_linger_ms``, and a poll that
+        brings nothing ends the batch. A quiet stream is scored as soon as events
+        arrive (latency), a backlog fills whole batches (throughput, since every
+        batch has a fixed cost), and nothing waits longer than the maximum.
+        """
         records: list[ConsumerRecord] = []
         deadline = time.monotonic() + self.settings.batch_max_wait_ms / 1000
         while len(records) < self.settings.batch_max_events and not self._stop.is_set():
             remaining_ms = int((deadline - time.monotonic()) * 1000)
             if remaining_ms <= 0:
                 break
+            if records:
+                remaining_ms = min(remaining_ms, self.settings.batch_linger_ms)
             polled = consumer.poll(
                 timeout_ms=remaining_ms,
                 max_records=self.settings.batch_max_events - len(records),
             )
-            for partition_records in polled.values():
-                records.extend(partition_records)
+            arrived = [record for part in polled.values() for record in part]
+            if not arrived and records:
+                break
+            records.extend(arrived)
         self.assigned_partitions = len(consumer.assignment())
         return records
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
 
 from service.api.limits import BodySizeLimit
 from service.api.routes import anomalies, health, keys, models, score, suppressions, webhooks
 from service.api.scoring_model import ModelProvider
 from service.config import Settings
 from service.consumer import ScorerLoop
+from service.store.exceptions import NotFoundError
 from service.store.repository import Store
 from service.webhooks.urls import Resolver, resolve
 
@@ -88,6 +90,12 @@ def create_app(
     app.state.model_provider = model_provider or default_model_provider(settings, scorer)
     app.state.resolver = resolver
     app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_exception_handler(NotFoundError, _not_found)
     for module in ROUTERS:
         app.include_router(module.router)
     return app
+
+
+async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
+    """Any route addressing a row that does not exist: 404, shaped like FastAPI's errors."""
+    return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": str(exc)})

@@ -7,6 +7,7 @@ is covered by ``tests/integration/test_delivery.py``.
 from __future__ import annotations
 
 import dataclasses
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
 from features.decode import normalize_message
@@ -134,3 +136,48 @@ def test_a_poison_event_is_dead_lettered_and_the_rest_of_the_batch_is_scored(
     assert {r["event_key"]: r["score"] for r in rows} == {
         r["event_key"]: r["score"] for r in expected
     }
+
+
+def _filled_topic(bootstrap: str, topic: str, messages: int) -> KafkaConsumer:
+    """``messages`` records on a one-partition topic, and a consumer assigned to it."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    for i in range(messages):
+        producer.send(topic, f"message {i}".encode(), partition=0)
+    producer.flush()
+    producer.close()
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    consumer.assign([TopicPartition(topic, 0)])
+    return consumer
+
+
+@pytest.mark.integration
+def test_a_drained_stream_is_batched_without_waiting_for_the_maximum(
+    kafka_bootstrap: str, unique_name: str, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path, batch_max_wait_ms=60_000, batch_linger_ms=200)
+    loop = ScorerLoop(settings, Store(f"sqlite:///{tmp_path / 's.db'}"), lambda: None)
+    consumer = _filled_topic(kafka_bootstrap, f"drained-{unique_name}", 7)
+    try:
+        started = time.monotonic()
+        batch = loop.poll_batch(consumer)
+        # Not a speed test: the batch must end because the stream is drained, long
+        # before the 60 s maximum would end it.
+        assert time.monotonic() - started < 30
+    finally:
+        consumer.close()
+    assert [r.value for r in batch] == [f"message {i}".encode() for i in range(7)]
+
+
+@pytest.mark.integration
+def test_a_backlog_fills_whole_batches(
+    kafka_bootstrap: str, unique_name: str, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path, batch_max_events=10, batch_max_wait_ms=30_000)
+    loop = ScorerLoop(settings, Store(f"sqlite:///{tmp_path / 's.db'}"), lambda: None)
+    consumer = _filled_topic(kafka_bootstrap, f"backlog-{unique_name}", 25)
+    try:
+        sizes = [len(loop.poll_batch(consumer)) for _ in range(3)]
+    finally:
+        consumer.close()
+    assert sizes[:2] == [10, 10]
+    assert sizes[2] == 5

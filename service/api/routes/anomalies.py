@@ -24,7 +24,7 @@ from service.api.schemas import (
     TriageResponse,
     errors,
 )
-from service.store.exceptions import InvalidChangeError, InvalidCursorError, NotFoundError
+from service.store.exceptions import InvalidChangeError, InvalidCursorError
 from service.store.repository import AnomalyFilter
 from service.store.tables import Anomaly
 from service.store.triage import SuppressRequest
@@ -145,8 +145,6 @@ def triage_anomaly(
     )
     try:
         outcome = store.triage(anomaly_id, body.requested(), caller.key_id, body.note, suppress)
-    except NotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except InvalidChangeError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     rule = outcome.suppression
@@ -166,8 +164,5 @@ def triage_anomaly(
     summary="Every triage change: who (key id), when, field, from, to",
 )
 def anomaly_history(anomaly_id: AnomalyId, store: StoreDep, _caller: ReaderDep) -> HistoryList:
-    try:
-        changes = store.history(anomaly_id)
-    except NotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    changes = store.history(anomaly_id)
     return HistoryList(items=[HistoryEntry.model_validate(c) for c in changes])

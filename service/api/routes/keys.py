@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Response, status
+from fastapi import APIRouter, Path, Response, status
 
 from service.api.deps import AdminDep, StoreDep
 from service.api.schemas import errors
 from service.api.schemas.keys import KeyCreate, KeyCreated, KeyList, KeyPublic
-from service.store.exceptions import NotFoundError
 from service.store.tables import ApiKey
 
 log = logging.getLogger(__name__)
@@ -56,8 +55,5 @@ def create_key(body: KeyCreate, store: StoreDep, caller: AdminDep) -> KeyCreated
     summary="Revoke a key: it stops working at once (the record stays, for the audit trail)",
 )
 def revoke_key(key_id: KeyId, store: StoreDep, caller: AdminDep) -> None:
-    try:
-        store.revoke_api_key(key_id)
-    except NotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    store.revoke_api_key(key_id)
     log.info("key %s revoked key %s", caller.key_id, key_id)

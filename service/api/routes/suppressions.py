@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from service.api.deps import AnalystDep, StoreDep
 from service.api.schemas import errors
 from service.api.schemas.suppressions import SuppressionCreate, SuppressionList, SuppressionPublic
-from service.store.exceptions import InvalidChangeError, NotFoundError
+from service.store.exceptions import InvalidChangeError
 from service.store.suppressions import SuppressionView
 from service.store.tables import utcnow
 
@@ -70,10 +70,7 @@ def create_suppression(
 def get_suppression(
     suppression_id: SuppressionId, store: StoreDep, _caller: AnalystDep
 ) -> SuppressionPublic:
-    try:
-        return _public(store.get_suppression(suppression_id))
-    except NotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    return _public(store.get_suppression(suppression_id))
 
 
 @router.delete(
@@ -84,7 +81,4 @@ def get_suppression(
     summary="Delete a rule (anomalies it suppressed stay suppressed)",
 )
 def delete_suppression(suppression_id: SuppressionId, store: StoreDep, _caller: AnalystDep) -> None:
-    try:
-        store.delete_suppression(suppression_id)
-    except NotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    store.delete_suppression(suppression_id)

@@ -18,7 +18,6 @@ from service.api.schemas.webhooks import (
     WebhookUpdate,
 )
 from service.config import Settings
-from service.store.exceptions import NotFoundError
 from service.store.tables import WebhookEndpoint
 from service.webhooks.exceptions import InvalidSecretError, UnsafeURLError
 from service.webhooks.signing import generate_secret, secret_key
@@ -92,10 +91,7 @@ def create_webhook(
 
 @router.get("/{webhook_id}", response_model=WebhookPublic, responses=errors(404))
 def get_webhook(webhook_id: WebhookId, store: StoreDep, _caller: AdminDep) -> WebhookPublic:
-    try:
-        return _public(store.get_webhook(webhook_id))
-    except NotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    return _public(store.get_webhook(webhook_id))
 
 
 @router.patch(
@@ -121,10 +117,7 @@ def update_webhook(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "secret cannot be null; give a new whsec_ secret to rotate it",
         )
-    try:
-        endpoint = store.update_webhook(webhook_id, _validated(changes, settings, resolver))
-    except NotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    endpoint = store.update_webhook(webhook_id, _validated(changes, settings, resolver))
     return _public(endpoint)
 
 
@@ -136,10 +129,7 @@ def update_webhook(
     summary="Remove an endpoint, its queue and its delivery log",
 )
 def delete_webhook(webhook_id: WebhookId, store: StoreDep, _caller: AdminDep) -> None:
-    try:
-        store.delete_webhook(webhook_id)
-    except NotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    store.delete_webhook(webhook_id)
 
 
 @router.get(
@@ -155,10 +145,7 @@ def list_deliveries(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> DeliveryList:
-    try:
-        attempts = store.list_deliveries(webhook_id, limit + 1, before)
-    except NotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    attempts = store.list_deliveries(webhook_id, limit + 1, before)
     page = attempts[:limit]
     return DeliveryList(
         items=[
