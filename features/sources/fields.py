@@ -8,21 +8,32 @@ that an ill-typed field is reported with its path instead of raising a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from features.exceptions import AdapterError
 
+Path = str | tuple[str, ...]
 
-def field(doc: Mapping[str, Any], path: str) -> Any:
-    """Follow a dotted path; None when any step is missing.
+
+@lru_cache(maxsize=1024)
+def _steps(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
+
+
+def field(doc: Mapping[str, Any], path: Path) -> Any:
+    """Follow a dotted path (or a tuple of keys, for keys with dots); None when a step is missing.
 
     >>> field({"user": {"name": "alice"}}, "user.name")
     'alice'
     >>> field({"user": None}, "user.name") is None
     True
+    >>> field({"annotations": {"authorization.k8s.io/decision": "allow"}},
+    ...       ("annotations", "authorization.k8s.io/decision"))
+    'allow'
     """
     current: Any = doc
-    for part in path.split("."):
+    for part in _steps(path) if isinstance(path, str) else path:
         if type(current) is dict:  # the common case, ahead of the slower ABC check
             current = current.get(part)
             if current is None:
@@ -40,7 +51,7 @@ def field(doc: Mapping[str, Any], path: str) -> Any:
     return current
 
 
-def opt_str(doc: Mapping[str, Any], path: str) -> str | None:
+def opt_str(doc: Mapping[str, Any], path: Path) -> str | None:
     """A text field that may be absent; numbers and booleans are accepted as text.
 
     >>> opt_str({"code": 403}, "code")
@@ -56,7 +67,7 @@ def opt_str(doc: Mapping[str, Any], path: str) -> str | None:
     )
 
 
-def req_str(doc: Mapping[str, Any], path: str) -> str:
+def req_str(doc: Mapping[str, Any], path: Path) -> str:
     """A text field the event cannot do without."""
     value = opt_str(doc, path)
     if value is None or value == "":
@@ -64,7 +75,7 @@ def req_str(doc: Mapping[str, Any], path: str) -> str:
     return value
 
 
-def opt_int(doc: Mapping[str, Any], path: str) -> int | None:
+def opt_int(doc: Mapping[str, Any], path: Path) -> int | None:
     """An integer field that may be absent.
 
     >>> opt_int({"responseStatus": {"code": 201}}, "responseStatus.code")
@@ -80,7 +91,7 @@ def opt_int(doc: Mapping[str, Any], path: str) -> int | None:
     return value
 
 
-def opt_list(doc: Mapping[str, Any], path: str) -> list[Any]:
+def opt_list(doc: Mapping[str, Any], path: Path) -> list[Any]:
     """A list field; absent means empty."""
     value = field(doc, path)
     if value is None:

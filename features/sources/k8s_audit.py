@@ -98,8 +98,9 @@ def normalize(doc: Mapping[str, Any], raw: str | None = None) -> list[Normalized
     annotations = field(doc, "annotations")
     decision = reason = None
     if isinstance(annotations, Mapping):
-        decision = opt_str(annotations, "authorization.k8s.io/decision")
-        reason = opt_str(annotations, "authorization.k8s.io/reason")
+        # The annotation keys contain dots: address them as single keys, not paths.
+        decision = opt_str(annotations, ("authorization.k8s.io/decision",))
+        reason = opt_str(annotations, ("authorization.k8s.io/reason",)) or None
     event_time = opt_str(doc, "requestReceivedTimestamp") or req_str(doc, "stageTimestamp")
     return [
         {

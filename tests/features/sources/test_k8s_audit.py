@@ -58,3 +58,20 @@ def test_missing_audit_id_is_an_adapter_error() -> None:
     del event["auditID"]
     with pytest.raises(AdapterError, match="auditID"):
         k8s_audit.normalize(event)
+
+
+def test_the_authorizer_annotations_are_read_although_their_keys_contain_dots() -> None:
+    reason = 'RBAC: allowed by ClusterRoleBinding "ops" of ClusterRole "admin" to User "alice"'
+    allowed = k8s_event(
+        annotations={
+            "authorization.k8s.io/decision": "allow",
+            "authorization.k8s.io/reason": reason,
+        }
+    )
+    [row] = k8s_audit.normalize(allowed)
+    assert row["policy"] == reason
+    # A forbid decision is a denial even when no response code was recorded.
+    forbidden = k8s_event(annotations={"authorization.k8s.io/decision": "forbid"})
+    del forbidden["responseStatus"]
+    [row] = k8s_audit.normalize(forbidden)
+    assert row["outcome"] == "deny"
