@@ -150,12 +150,16 @@ def _filled_topic(bootstrap: str, topic: str, messages: int) -> KafkaConsumer:
     return consumer
 
 
+def _scorer(tmp_path: Path, **settings: int) -> ScorerLoop:
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    return ScorerLoop(Settings(data_dir=tmp_path, **settings), store, lambda: None)
+
+
 @pytest.mark.integration
 def test_a_drained_stream_is_batched_without_waiting_for_the_maximum(
     kafka_bootstrap: str, unique_name: str, tmp_path: Path
 ) -> None:
-    settings = Settings(data_dir=tmp_path, batch_max_wait_ms=60_000, batch_linger_ms=200)
-    loop = ScorerLoop(settings, Store(f"sqlite:///{tmp_path / 's.db'}"), lambda: None)
+    loop = _scorer(tmp_path, batch_max_wait_ms=60_000, batch_linger_ms=200)
     consumer = _filled_topic(kafka_bootstrap, f"drained-{unique_name}", 7)
     try:
         started = time.monotonic()
@@ -172,8 +176,7 @@ def test_a_drained_stream_is_batched_without_waiting_for_the_maximum(
 def test_a_backlog_fills_whole_batches(
     kafka_bootstrap: str, unique_name: str, tmp_path: Path
 ) -> None:
-    settings = Settings(data_dir=tmp_path, batch_max_events=10, batch_max_wait_ms=30_000)
-    loop = ScorerLoop(settings, Store(f"sqlite:///{tmp_path / 's.db'}"), lambda: None)
+    loop = _scorer(tmp_path, batch_max_events=10, batch_max_wait_ms=30_000)
     consumer = _filled_topic(kafka_bootstrap, f"backlog-{unique_name}", 25)
     try:
         sizes = [len(loop.poll_batch(consumer)) for _ in range(3)]
