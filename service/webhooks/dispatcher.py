@@ -5,10 +5,13 @@ One pass (:meth:`WebhookDispatcher.run_once`):
 1. claim up to a batch of due messages (a lease; other dispatchers skip them);
 2. for each, re-check the endpoint URL and connect to the checked address;
 3. POST the stored body with fresh ``webhook-timestamp`` / ``webhook-signature``
-   headers and the message's fixed ``webhook-id``;
-4. settle: 2xx delivered; 410 disables the endpoint; anything else (a status,
-   a refused connection, a timeout) is retried after backoff with jitter, no
-   sooner than ``Retry-After``, until the maximum number of attempts, then dead.
+   headers and the message's fixed ``webhook-id`` — or, for a ``kafka://<topic>``
+   endpoint, produce it to that topic with the same headers
+   (:mod:`service.webhooks.kafka_sink`);
+4. settle: 2xx (or the cluster's acknowledgement) delivered; 410 disables the
+   endpoint; anything else (a status, a refused connection, a timeout, a Kafka
+   error) is retried after backoff with jitter, no sooner than ``Retry-After``,
+   until the maximum number of attempts, then dead.
 
 Every attempt is written to the deliveries table and counted in
 ``auditlens_webhook_deliveries_total{outcome}``. Logs name the endpoint id and
@@ -26,6 +29,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx2 as httpx
+from kafka.errors import KafkaError
 
 from service import metrics
 from service.config import Settings
@@ -34,6 +38,7 @@ from service.store.repository import Store
 from service.store.tables import utcnow
 from service.webhooks.backoff import parse_retry_after, retry_delay
 from service.webhooks.exceptions import UnsafeURLError
+from service.webhooks.kafka_sink import KafkaSink, kafka_topic
 from service.webhooks.payloads import render
 from service.webhooks.signing import signature_headers
 from service.webhooks.urls import Resolver, check_url, pinned_request, resolve
@@ -76,6 +81,7 @@ class WebhookDispatcher:
         self._pool = ThreadPoolExecutor(
             max_workers=settings.webhook_concurrency, thread_name_prefix="webhook"
         )
+        self.kafka = KafkaSink(settings.kafka_bootstrap_servers, settings.webhook_timeout_s)
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -98,6 +104,7 @@ class WebhookDispatcher:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        self.kafka.close()
         if self._owns_client:
             self.client.close()
 
@@ -123,12 +130,18 @@ class WebhookDispatcher:
         started = time.perf_counter()
         status_code: int | None = None
         retry_after: float | None = None
+        acknowledged = False
         error: str | None = None
         try:
-            status_code, retry_after = self._post(message, attempted_at)
+            topic = kafka_topic(message.url)
+            if topic is None:
+                status_code, retry_after = self._post(message, attempted_at)
+            else:
+                self._publish(topic, message)
+                acknowledged = True
         except UnsafeURLError as exc:
             error = f"refused: {exc}"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, KafkaError) as exc:
             error = _scrub(f"{type(exc).__name__}: {exc}", message.url)
         except Exception as exc:  # bad stored data must fail this message, not stall the queue
             error = _scrub(f"{type(exc).__name__}: {exc}", message.url)
@@ -140,7 +153,9 @@ class WebhookDispatcher:
                 error,
             )
         duration = time.perf_counter() - started
-        result = self._settle(message, attempted_at, duration, status_code, retry_after, error)
+        result = self._settle(
+            message, attempted_at, duration, status_code, retry_after, error, acknowledged
+        )
         if result.outcome == "disabled":
             self._gone.add(message.endpoint_id)
         kept = self.store.record_attempt(message, result)
@@ -174,6 +189,12 @@ class WebhookDispatcher:
         response.close()
         return response.status_code, parse_retry_after(response.headers.get("retry-after"), now)
 
+    def _publish(self, topic: str, message: ClaimedMessage) -> None:
+        body = message.payload.encode()
+        headers = signature_headers(message.secret, message.message_id, int(time.time()), body)
+        headers["content-type"] = "application/json"
+        self.kafka.publish(topic, message.message_id, body, headers)
+
     def _settle(
         self,
         message: ClaimedMessage,
@@ -182,6 +203,7 @@ class WebhookDispatcher:
         status_code: int | None,
         retry_after: float | None,
         error: str | None,
+        acknowledged: bool = False,
     ) -> AttemptResult:
         def result(
             outcome: str, error: str | None = None, retry_at: datetime | None = None
@@ -195,7 +217,7 @@ class WebhookDispatcher:
                 retry_at=retry_at,
             )
 
-        if status_code is not None and 200 <= status_code < 300:
+        if acknowledged or (status_code is not None and 200 <= status_code < 300):
             return result("delivered")
         if status_code == 410:
             return result("disabled", "receiver answered 410 Gone")

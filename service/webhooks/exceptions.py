@@ -15,10 +15,11 @@ class InvalidSecretError(WebhookError):
 
 
 class UnsafeURLError(WebhookError):
-    """Raised for a URL that is not http(s), has no host, or reaches a non-public address.
+    """Raised for a URL that is not http(s) or kafka, has no host, or reaches a non-public address.
 
     ``reason`` is a stable snake_case label: ``unsupported_scheme``, ``no_host``,
-    ``credentials_in_url``, ``unresolvable`` or ``private_address``.
+    ``credentials_in_url``, ``unresolvable``, ``private_address`` or ``bad_topic``
+    (a ``kafka://`` URL that does not name one valid topic).
     """
 
     def __init__(self, message: str, *, reason: str) -> None:

@@ -68,8 +68,8 @@ to allow private receivers)
     >>> check_url("ftp://example.com/", allow_private=True)
     Traceback (most recent call last):
     ...
-    service.webhooks.exceptions.UnsafeURLError: webhook URL scheme must be http or https, \
-not ftp
+    service.webhooks.exceptions.UnsafeURLError: webhook URL scheme must be http or https \
+(or kafka, for a topic), not ftp
     >>> check_url("http://127.0.0.1:8080/hook", allow_private=True).address
     '127.0.0.1'
     """
@@ -81,7 +81,8 @@ not ftp
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise UnsafeURLError(
-            f"webhook URL scheme must be http or https, not {scheme or 'none'}",
+            "webhook URL scheme must be http or https (or kafka, for a topic), "
+            f"not {scheme or 'none'}",
             reason="unsupported_scheme",
         )
     if not parts.hostname:

@@ -20,6 +20,7 @@ from service.api.schemas.webhooks import (
 from service.config import Settings
 from service.store.tables import WebhookEndpoint
 from service.webhooks.exceptions import InvalidSecretError, UnsafeURLError
+from service.webhooks.kafka_sink import kafka_topic
 from service.webhooks.signing import generate_secret, secret_key
 from service.webhooks.urls import Resolver, check_url
 
@@ -47,10 +48,14 @@ def _public(endpoint: WebhookEndpoint) -> WebhookPublic:
 
 
 def _validated(values: dict[str, Any], settings: Settings, resolver: Resolver) -> dict[str, Any]:
-    """Check the URL (scheme, public address) and the secret; map API names to the store's."""
+    """Check the URL (a topic, or an http(s) URL to a public address) and the secret.
+
+    Also maps the API's field names to the store's.
+    """
     try:
-        if values.get("url") is not None:
-            check_url(values["url"], settings.webhook_allow_private, resolver)
+        url = values.get("url")
+        if url is not None and kafka_topic(url) is None:
+            check_url(url, settings.webhook_allow_private, resolver)
         if values.get("secret") is not None:
             secret_key(values["secret"])
     except (UnsafeURLError, InvalidSecretError) as exc:

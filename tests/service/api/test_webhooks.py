@@ -83,7 +83,10 @@ def test_a_given_secret_is_kept_and_a_bad_one_refused(client: TestClient, store:
             "webhook URL host ::1 resolves to ::1, which is not a public address "
             "(set AUDITLENS_WEBHOOK_ALLOW_PRIVATE=true to allow private receivers)",
         ),
-        ("file:///etc/passwd", "webhook URL scheme must be http or https, not file"),
+        (
+            "file:///etc/passwd",
+            "webhook URL scheme must be http or https (or kafka, for a topic), not file",
+        ),
         (
             "https://user:pw@a.example.com/",
             "webhook URL must not carry credentials; deliveries are authenticated by signature",
@@ -99,6 +102,18 @@ def test_unsafe_urls_are_refused(client: TestClient, store: Store, url: str, det
     response = client.post("/v1/webhooks", json={"url": url}, headers=auth(store, "admin"))
     assert response.status_code == 422
     assert response.json() == {"detail": detail}
+
+
+def test_a_kafka_topic_is_an_endpoint_and_a_bad_topic_is_refused(
+    client: TestClient, store: Store
+) -> None:
+    admin = auth(store, "admin")
+    created = client.post("/v1/webhooks", json={"url": "kafka://alerts.auditlens"}, headers=admin)
+    assert created.status_code == 201
+    assert created.json()["url"] == "kafka://alerts.auditlens"
+    refused = client.post("/v1/webhooks", json={"url": "kafka://alerts/high"}, headers=admin)
+    assert refused.status_code == 422
+    assert refused.json()["detail"].startswith("a kafka:// URL names one topic")
 
 
 def test_private_receivers_are_allowed_when_the_setting_says_so(
