@@ -92,6 +92,7 @@ def _met(value: bool | None) -> str:
 def markdown(results: dict[str, Any]) -> str:
     m = results["machine"]
     w = results.get("workload", {})
+    t = results.get("training", {})
     packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
     lines = [
         f"# auditlens benchmark, {results['date']} on {m['host']}",
@@ -107,6 +108,10 @@ def markdown(results: dict[str, Any]) -> str:
         f"{results['settings']['checkpoint_interval']} s, scorer batches of "
         f"{results['settings'].get('scorer_batch_max_events', '-')} events / "
         f"{results['settings'].get('scorer_batch_max_wait_ms', '-')} ms",
+        f"- model: trained on {_num(t.get('training_lines'))} events (the week before "
+        f"the stream) in {_num(t.get('train_seconds'), 1)} s; one generation of "
+        f"{_num(t.get('generated_lines'))} lines at {_num(t.get('events_per_day'))} events a "
+        "day holds both, so model and stream share the organisation and its rates",
         "",
         "## Targets",
         "",

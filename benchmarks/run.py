@@ -258,18 +258,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(run: Run, work: Path) -> None:
     args = run.args
-    trained = run.phase(
-        "train model", lambda: workload.train_model(work, args.seed, args.train_events_per_day)
+    generated = run.phase(
+        "generate environment", lambda: workload.generate(work, args.seed, args.events)
     )
+    if generated is None:
+        return
+    lines, training_file, generation = generated
+    trained = run.phase("train model", lambda: workload.train_model(work, training_file))
     if trained is None:
         return
     data_dir, training = trained
-    run.results["training"] = training
-    lines = run.phase(
-        "generate stream", lambda: workload.stream_lines(work, args.seed, args.events)
-    )
-    if not lines:
-        return
+    run.results["training"] = {**generation, **training}
     load = run.phase("decode + normalize", lambda: workload.normalize_stream(lines))
     if load is None:
         return
@@ -340,7 +339,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
-    args.train_events_per_day = 2000 if quick else 4000
     return args
 
 
