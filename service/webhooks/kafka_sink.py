@@ -46,17 +46,8 @@ def kafka_topic(url: str) -> str | None:
     if parts.scheme.lower() != SCHEME:
         return None
     topic = parts.netloc
-    if (
-        parts.path
-        or parts.query
-        or parts.fragment
-        or not _TOPIC.match(topic)
-        or topic
-        in (
-            ".",
-            "..",
-        )
-    ):
+    names_one_topic = not (parts.path or parts.query or parts.fragment)
+    if not (names_one_topic and _TOPIC.match(topic) and topic not in (".", "..")):
         raise UnsafeURLError(
             "a kafka:// URL names one topic (letters, digits, '.', '_', '-'; at most 249), "
             f"as in kafka://alerts.auditlens; got {url!r}",
