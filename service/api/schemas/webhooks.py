@@ -14,7 +14,8 @@ _URL = Field(
     min_length=1,
     max_length=2048,
     description="http(s) URL; it must resolve to a public address unless "
-    "AUDITLENS_WEBHOOK_ALLOW_PRIVATE is set.",
+    "AUDITLENS_WEBHOOK_ALLOW_PRIVATE is set. Or `kafka://<topic>`: the alerts are "
+    "published to that topic on the service's own Kafka cluster.",
 )
 _SECRET = Field(
     default=None,
