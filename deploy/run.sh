@@ -10,9 +10,19 @@ export AUDITLENS_API_PORT="${AUDITLENS_API_PORT:-8080}"
 mkdir -p "$AUDITLENS_DATA_DIR"
 auditlens() { "$PY" -m service.cli "$@"; }
 
+# Stop the service first and only then the broker, so that the scorer can commit on its
+# way out. A signal can cut a `wait` short, so poll until the process is gone.
 cleanup() {
-  [ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null || true
-  [ -n "${LOCAL_KAFKA:-}" ] && "$PY" -m service.localstack.kafka stop --dir "$AUDITLENS_DATA_DIR/kafka"
+  trap - EXIT INT TERM
+  if [ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null; then
+    for _ in $(seq 1 120); do
+      kill -0 "$SERVE_PID" 2>/dev/null || break
+      sleep 0.5
+    done
+  fi
+  if [ -n "${LOCAL_KAFKA:-}" ]; then
+    "$PY" -m service.localstack.kafka stop --dir "$AUDITLENS_DATA_DIR/kafka"
+  fi
 }
 trap cleanup EXIT INT TERM
 
@@ -21,6 +31,9 @@ if [ -z "${AUDITLENS_KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
   AUDITLENS_KAFKA_BOOTSTRAP_SERVERS=$("$PY" -m service.localstack.kafka start --dir "$AUDITLENS_DATA_DIR/kafka")
   export AUDITLENS_KAFKA_BOOTSTRAP_SERVERS
   LOCAL_KAFKA=1
+  # A fresh broker has empty topics: offsets saved with the scorer's state belong to the
+  # previous one. Start the history afresh too (the store is idempotent on event keys).
+  rm -rf "$AUDITLENS_DATA_DIR/state"
 fi
 TOPIC=$(echo "${AUDITLENS_TOPICS:-audit.k8s}" | cut -d, -f1)
 
@@ -31,7 +44,8 @@ if ! auditlens models list 2>/dev/null | grep -q champion; then
 fi
 KEY=$(auditlens keys create --role reader | tail -n 1)
 
-auditlens serve >"$AUDITLENS_DATA_DIR/serve.log" 2>&1 &
+# Not through the auditlens function: $! must be the service itself, not a subshell.
+"$PY" -m service.cli serve >"$AUDITLENS_DATA_DIR/serve.log" 2>&1 &
 SERVE_PID=$!
 auditlens replay --data "$DEMO/test.jsonl" --topic "$TOPIC"
 "$PY" deploy/summary.py --key "$KEY" --labels "$DEMO/labels.csv"
