@@ -301,9 +301,11 @@ class ScorerLoop:
         Bad messages and poison events land in ``outcome.dead_letters``; no broker
         call is made here, so the step can be exercised with plain records.
         """
-        # Step 2: decode + normalize; remember which message each event came from.
+        # Step 2: decode + normalize; remember which message (and partition) each event
+        # came from.
         events: list[NormalizedEvent] = []
         origin: list[ConsumerRecord] = []
+        by_partition: dict[TopicPartition, list[int]] = {}
         for record in records:
             tp = TopicPartition(record.topic, record.partition)
             self.next_offsets[tp] = max(self.next_offsets.get(tp, 0), record.offset + 1)
@@ -319,14 +321,12 @@ class ScorerLoop:
                 continue
             state = self.states.get(tp)
             normalized = state.reports.new_or_changed(normalized)
+            by_partition.setdefault(tp, []).extend(
+                range(len(events), len(events) + len(normalized))
+            )
             events.extend(normalized)
             origin.extend([record] * len(normalized))
         # Step 3: features per partition (each has its own history), then one scoring call.
-        by_partition: dict[TopicPartition, list[int]] = {}
-        for index, record in enumerate(origin):
-            by_partition.setdefault(TopicPartition(record.topic, record.partition), []).append(
-                index
-            )
         featured = [
             piece
             for tp, indexes in by_partition.items()

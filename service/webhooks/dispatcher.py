@@ -179,20 +179,15 @@ class WebhookDispatcher:
     def _post(self, message: ClaimedMessage, now: datetime) -> tuple[int, float | None]:
         target = check_url(message.url, self.settings.webhook_allow_private, self.resolver)
         url, headers, extensions = pinned_request(target)
-        body = message.payload.encode()
-        headers.update(
-            signature_headers(message.secret, message.message_id, int(time.time()), body)
-        )
-        headers["content-type"] = "application/json"
+        body, signed = _signed(message)
+        headers.update(signed)
         headers["user-agent"] = USER_AGENT
         response = self.client.post(url, content=body, headers=headers, extensions=extensions)
         response.close()
         return response.status_code, parse_retry_after(response.headers.get("retry-after"), now)
 
     def _publish(self, topic: str, message: ClaimedMessage) -> None:
-        body = message.payload.encode()
-        headers = signature_headers(message.secret, message.message_id, int(time.time()), body)
-        headers["content-type"] = "application/json"
+        body, headers = _signed(message)
         self.kafka.publish(topic, message.message_id, body, headers)
 
     def _settle(
@@ -232,6 +227,14 @@ class WebhookDispatcher:
             self.rng,
         )
         return result("retry", error, utcnow() + timedelta(seconds=delay))
+
+
+def _signed(message: ClaimedMessage) -> tuple[bytes, dict[str, str]]:
+    """The body and the headers every delivery carries, HTTP or Kafka: freshly signed."""
+    body = message.payload.encode()
+    headers = signature_headers(message.secret, message.message_id, int(time.time()), body)
+    headers["content-type"] = "application/json"
+    return body, headers
 
 
 def _scrub(text: str, url: str) -> str:
