@@ -43,6 +43,13 @@ INTERACTIVE_PATTERN = (
     r"^pods/(exec|attach|portforward)$|^ssm:(startsession|sendcommand)"
     r"|^ec2-instance-connect:|sendserialconsolesshpublickey"
 )
+DATA_READ_PATTERN = (
+    r"^(getobject|selectobjectcontent|getsecretvalue|batchgetsecretvalue|getparameters?$"
+    r"|getparametersbypath|decrypt|getitem|batchgetitem|scan|query|exportsnapshot"
+    r"|downloaddblogfileportion|getlogevents|filterlogevents)"
+)
+LIST_PATTERN = r"^(list|describe|search|lookup)"
+K8S_DATA_RESOURCES = ("secrets", "configmaps")
 POLICY_SOURCES = ("opa", "gatekeeper", "kyverno", "falco")
 
 
@@ -59,6 +66,17 @@ def is_weekend() -> pl.Expr:
 def is_read() -> pl.Expr:
     """A read-only call: the bulk of normal traffic for most actors."""
     return flag(_CALL.str.contains(READ_PATTERN))
+
+
+def is_data_read() -> pl.Expr:
+    """Reading stored data itself (an object, a secret value, rows), not metadata about it."""
+    k8s_data = (_CALL == "get") & _RESOURCE.is_in(K8S_DATA_RESOURCES)
+    return flag(_CALL.str.contains(DATA_READ_PATTERN) | k8s_data)
+
+
+def is_list() -> pl.Expr:
+    """Listing and describing: breadth of these in a short time is enumeration."""
+    return flag(_CALL.str.contains(LIST_PATTERN))
 
 
 def is_write() -> pl.Expr:
@@ -140,6 +158,8 @@ def is_cluster_scoped() -> pl.Expr:
 EVENT_FEATURES = (
     is_weekend,
     is_read,
+    is_data_read,
+    is_list,
     is_write,
     is_delete,
     is_privilege_change,

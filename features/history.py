@@ -7,60 +7,107 @@ processed in order — batch after batch, and within a batch by
 events *strictly before* it in that order. Hence the parity guarantee: the same
 time-ordered events give the same features whatever the micro-batch sizes.
 
+History is kept at three levels (:mod:`features.entities`): the **entity** (the
+principal at the level where its behaviour is stable), its **peer group** (what
+this kind of identity does) and the whole **environment**. Rarity is a smoothed,
+hierarchical estimate: the environment's frequency of a value is the prior of
+the peer group's, which is the prior of the entity's, each worth
+:data:`PRIOR_WEIGHT` events. So an entity with a long history is judged by its
+own habits, a new one by its peers' (a new service account doing what service
+accounts of its namespace do is not rare), and a few hundred training events
+already give sensible values. Rates over sliding windows are compared with the
+entity's own hourly rate, smoothed the same way towards its peers' per-member
+rate.
+
 All of it is vectorised: within-batch history comes from window expressions
 (``cum_count``/``cum_sum``/``search_sorted`` over groups), the prior history from
-joins against the state's pair tables. :data:`HISTORY_FEATURES` names each
-feature and the behaviour it exposes.
+joins against the state's tables. :data:`HISTORY_FEATURES` names each feature
+and the behaviour it exposes.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import timedelta
 
 import polars as pl
 
+from features.entities import bytes_out, entity, peer_group, target
 from features.state import EntityState
 
-# History keys: name -> normalized columns. Every pair table stores count, policy
-# failures, first and last seen.
-PAIR_KEYS: dict[str, tuple[str, ...]] = {
-    "actor": ("actor",),
-    "actor_action_resource": ("actor", "action", "resource"),
-    "actor_namespace": ("actor", "namespace"),
-    "actor_source_ip": ("actor", "source_ip"),
-    "actor_user_agent": ("actor", "user_agent"),
-    "actor_hour": ("actor", "hour"),
-    "namespace": ("namespace",),
-    "namespace_action_resource": ("namespace", "action", "resource"),
+
+@dataclass(frozen=True)
+class Table:
+    """A history table: counts (and sums of ``sums`` columns) per value of ``keys``."""
+
+    keys: tuple[str, ...]
+    sums: tuple[str, ...] = ()
+
+
+# Per-level activity: what the rates are measured against.
+FAMILIES = ("is_data_read", "is_list", "is_delete", "bytes_out")
+_LEVEL_SUMS = (*FAMILIES, "new_entity")
+TABLES: dict[str, Table] = {
+    "entity": Table(("entity",), FAMILIES),
+    "peer": Table(("peer",), _LEVEL_SUMS),
+    "env": Table(("env",), _LEVEL_SUMS),
+    "entity_combo": Table(("entity", "action", "resource")),
+    "peer_combo": Table(("peer", "action", "resource")),
+    "env_combo": Table(("action", "resource")),
+    "namespace": Table(("namespace",), ("is_policy_violation",)),
+    "namespace_combo": Table(("namespace", "action", "resource")),
+    "entity_hour": Table(("entity", "hour")),
+    "peer_hour": Table(("peer", "hour")),
+    "env_hour": Table(("hour",)),
+    "entity_ip": Table(("entity", "source_ip")),
+    "peer_ip": Table(("peer", "source_ip")),
+    "env_ip": Table(("source_ip",)),
+    "entity_agent": Table(("entity", "user_agent")),
+    "peer_agent": Table(("peer", "user_agent")),
+    "env_agent": Table(("user_agent",)),
+    "entity_namespace": Table(("entity", "namespace")),
+    "peer_namespace": Table(("peer", "namespace")),
+    "entity_target": Table(("entity", "target")),
+    "peer_target": Table(("peer", "target")),
+    "env_target": Table(("target",)),
 }
 HISTORY_FEATURES: dict[str, str] = {
-    "first_action_resource": "first time this actor performs this action on this resource",
-    "first_namespace": "first time this actor acts in this namespace / account-region",
-    "first_source_ip": "first time this actor comes from this source IP",
-    "first_user_agent": "first time this actor uses this client (user agent)",
-    "actor_history_log": "how much history the actor has (log of earlier events): new actors",
-    "combo_rarity_actor": "how rare this action+resource is in the actor's own history",
-    "combo_rarity_peer": "how rare this action+resource is for everyone in this namespace",
-    "hour_rarity_actor": "how rare this hour of day is for this actor (off-hours for them)",
-    "source_ip_rarity_actor": "how rarely this actor uses this source IP",
-    "user_agent_rarity_actor": "how rarely this actor uses this client",
-    "namespace_rarity_actor": "how rarely this actor works in this namespace / account",
-    "source_ip_age_log": "how long ago the actor first used this IP (new IP, heavily used)",
-    "user_agent_age_log": "how long ago the actor first used this client",
-    "deletes_1h": "deletions by this actor in the previous hour (mass deletion)",
-    "rate_1h_vs_baseline": "the actor's events in the last hour against its usual hourly rate",
-    "new_combos_1h": "new action+resource pairs for the actor in the last hour (exploration)",
-    "new_namespaces_1h": "namespaces new to the actor in the last hour (lateral spread)",
-    "denials_10m": "denials of the actor's requests in the previous 10 minutes (probing)",
+    "action_surprise": "how rare this action+resource is for the entity (its peers' habits "
+    "when it has little history)",
+    "action_surprise_env": "how rare this action+resource is anywhere in the environment",
+    "namespace_action_surprise": "how rare this action+resource is in this namespace / account",
+    "first_in_environment": "nobody here has done this action on this resource before",
+    "hour_surprise": "how rare this hour of day is for the entity (off-hours for them)",
+    "source_ip_surprise": "how rarely the entity (and its peers) come from this address",
+    "user_agent_surprise": "how rarely the entity (and its peers) use this client",
+    "namespace_surprise": "how rarely the entity (and its peers) work in this namespace",
+    "target_surprise": "how rarely the entity (and its peers) touch this bucket / object",
+    "source_ip_age": "how much younger the address is than the entity's history (log hours)",
+    "user_agent_age": "how much younger the client is than the entity's history (log hours)",
+    "rate_1h_vs_baseline": "the entity's events in the last hour against its usual hourly rate",
+    "reads_10m_vs_baseline": "data reads in the last 10 minutes against the usual rate",
+    "reads_1h_vs_baseline": "data reads in the last hour against the usual rate",
+    "lists_1h_vs_baseline": "list / describe calls in the last hour against the usual rate "
+    "(enumeration)",
+    "deletes_1h_vs_baseline": "deletions in the last hour against the usual rate",
+    "bytes_out_1h_vs_baseline": "bytes read out in the last hour against the usual rate",
+    "novel_actions_1h": "rare actions by the entity in the last hour (exploration)",
+    "novel_namespaces_1h": "namespaces rare for the entity in the last hour (lateral spread)",
+    "novel_targets_1h": "buckets / objects rare for the entity in the last hour (collection)",
+    "denials_10m": "denials of the entity's requests in the previous 10 minutes (probing)",
     "denial_burst_then_allow": "an allowed request right after a burst of denials",
     "namespace_fail_rate_vs_baseline": "policy failures in the namespace in the last hour "
     "against its usual rate",
 }
-ACTOR_WINDOW = timedelta(hours=1)
-DENIAL_WINDOW = timedelta(minutes=10)
-NAMESPACE_WINDOW = timedelta(hours=1)
+HOUR = timedelta(hours=1)
+TEN_MINUTES = timedelta(minutes=10)
+PRIOR_WEIGHT = 10.0  # events: how much a level's prior counts against its own history
+PRIOR_HOURS = 24.0  # hours: how long an entity's own rate takes to outweigh its peers'
+NOVEL_SURPRISE = math.log(20.0)  # rarer than 1 in 20 for the entity: "novel"
+WORKING_COLUMNS = ("bytes_out",)  # derived inputs, not features: dropped from the output
 _KEY_COLUMNS = ("actor", "action", "resource", "namespace", "source_ip", "user_agent")
-_EPSILON_HOURS = 1.0
+_MIN_HOURS = 1.0
 
 
 def _k(column: str) -> str:
@@ -68,56 +115,69 @@ def _k(column: str) -> str:
 
 
 def with_keys(events: pl.DataFrame) -> pl.DataFrame:
-    """Null-safe key columns (null becomes the empty string) and the UTC hour."""
+    """Null-safe key columns (null becomes the empty string), entity levels and the UTC hour."""
     return events.with_columns(
         *[pl.col(c).fill_null("").alias(_k(c)) for c in _KEY_COLUMNS],
+        entity().fill_null("").alias(_k("entity")),
+        peer_group().fill_null("").alias(_k("peer")),
+        target().fill_null("").alias(_k("target")),
+        pl.lit("").alias(_k("env")),
         pl.col("event_time").dt.hour().cast(pl.String).alias(_k("hour")),
+        bytes_out().alias("bytes_out"),
     )
 
 
-def _pair_history(
-    batch: pl.DataFrame, state: EntityState, kind: str
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(per-event counts before each event, the updated pair table)."""
-    keys = [_k(c) for c in PAIR_KEYS[kind]]
-    frame = batch.select(*keys, "event_time", "is_policy_violation")
-    prior = state.pairs.get(kind)
+def _empty_table(keys: list[str], sums: tuple[str, ...], time_type: pl.DataType) -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            **{k: pl.String() for k in keys},
+            "count": pl.Int64(),
+            **{s: pl.Float64() for s in sums},
+            "first": time_type,
+            "last": time_type,
+        }
+    )
+
+
+def _history(batch: pl.DataFrame, state: EntityState, name: str) -> pl.DataFrame:
+    """Per event: count and sums of earlier events with the same key, and its first time.
+
+    Advances the state's table past the batch.
+    """
+    table = TABLES[name]
+    keys = [_k(c) for c in table.keys]
+    frame = batch.select(*keys, "event_time", *table.sums)
+    prior = state.pairs.get(name)
     if prior is None:
-        prior = pl.DataFrame(
-            schema={
-                **{k: pl.String() for k in keys},
-                "count": pl.Int64(),
-                "fails": pl.Float64(),
-                "first": batch.schema["event_time"],
-                "last": batch.schema["event_time"],
-            }
-        )
-    joined = frame.join(prior, on=keys, how="left", maintain_order="left")
-    violation = pl.col("is_policy_violation")
+        prior = _empty_table(keys, table.sums, batch.schema["event_time"])
+    joined = frame.join(prior, on=keys, how="left", maintain_order="left", suffix="_prior")
     before = joined.select(
         (pl.col("count").fill_null(0) + pl.int_range(pl.len()).over(keys)).alias("count"),
-        (pl.col("fails").fill_null(0.0) + (violation.cum_sum() - violation).over(keys)).alias(
-            "fails"
-        ),
+        *[
+            (
+                pl.col(f"{s}_prior").fill_null(0.0) + (pl.col(s).cum_sum() - pl.col(s)).over(keys)
+            ).alias(s)
+            for s in table.sums
+        ],
         pl.coalesce(pl.col("first"), pl.col("event_time").min().over(keys)).alias("first"),
     )
     batch_totals = frame.group_by(keys).agg(
         pl.len().cast(pl.Int64).alias("count"),
-        violation.sum().alias("fails"),
+        *[pl.col(s).sum().cast(pl.Float64) for s in table.sums],
         pl.col("event_time").min().alias("first"),
         pl.col("event_time").max().alias("last"),
     )
-    updated = (
+    state.pairs[name] = (
         pl.concat([prior, batch_totals], how="vertical_relaxed")
         .group_by(keys)
         .agg(
             pl.col("count").sum(),
-            pl.col("fails").sum(),
+            *[pl.col(s).sum() for s in table.sums],
             pl.col("first").min(),
             pl.col("last").max(),
         )
     )
-    return before, updated
+    return before
 
 
 def _window_history(
@@ -126,11 +186,11 @@ def _window_history(
     group: str,
     flags: list[str],
     windows: dict[str, timedelta],
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+) -> pl.DataFrame:
     """Counts and flag sums over each window strictly before each event, per ``group``.
 
     Returns one row per batch event with ``n_<w>`` (events in window ``w``) and
-    ``<flag>_<w>`` (sum of the flag in that window), and the new tail.
+    ``<flag>_<w>`` (sum of the flag in that window); the state keeps the new tail.
     """
     key = _k(group)
     columns = [key, "event_time", *flags]
@@ -164,80 +224,147 @@ def _window_history(
         )
     result = prepared.with_columns(exprs).filter(pl.col("_current"))
     horizon = pl.col("event_time").max() - pl.lit(max(windows.values()))
-    new_tail = combined.filter(pl.col("event_time") > horizon).select(columns)
-    return result.drop(columns, "_current", *[f"_{f}_before" for f in flags]), new_tail
+    state.tails[group] = combined.filter(pl.col("event_time") > horizon).select(columns)
+    return result.drop(columns, "_current", *[f"_{f}_before" for f in flags])
+
+
+def _backoff(levels: list[tuple[pl.Series, pl.Series]], top_prior: float) -> pl.Series:
+    """Smoothed probability of a value, from the broadest level down to the entity.
+
+    ``levels`` are ``(count of the value, count of all events)`` pairs, broadest
+    first. The broadest level starts from ``top_prior`` (its share for a value
+    never seen); each narrower level uses the one above as its prior, worth
+    :data:`PRIOR_WEIGHT` events.
+    """
+    value, total = levels[0]
+    p = (value + 1.0) / (total + 1.0 / top_prior)
+    for value, total in levels[1:]:
+        p = (value + PRIOR_WEIGHT * p) / (total + PRIOR_WEIGHT)
+    return p
+
+
+def _surprise(levels: list[tuple[pl.Series, pl.Series]], top_prior: float = 0.5) -> pl.Series:
+    """``-ln p`` of :func:`_backoff`: 0 for the expected, growing without bound for the rare."""
+    return -_backoff(levels, top_prior).log()
+
+
+def _hours(since: pl.Series, now: pl.Series) -> pl.Series:
+    return ((now - since).dt.total_seconds() / 3600.0).clip(lower_bound=_MIN_HOURS)
 
 
 def history_features(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
     """History feature columns for ``batch`` (already keyed and in processing order).
 
-    ``batch`` must carry the event feature columns ``is_policy_violation`` and
-    ``is_denied`` and ``is_delete``. ``state`` is advanced past the batch.
+    ``batch`` must carry the event feature columns ``is_policy_violation``,
+    ``is_denied``, ``is_delete``, ``is_data_read`` and ``is_list``. ``state`` is
+    advanced past the batch.
     """
-    befores: dict[str, pl.DataFrame] = {}
-    for kind in PAIR_KEYS:
-        befores[kind], state.pairs[kind] = _pair_history(batch, state, kind)
+    now = batch["event_time"]
+    entity_before = _history(batch, state, "entity")
+    new_entity = (entity_before["count"] == 0).cast(pl.Float64)
+    batch = batch.with_columns(new_entity=new_entity)
+    seen = {name: _history(batch, state, name) for name in TABLES if name != "entity"}
+    seen["entity"] = entity_before
 
-    def count(kind: str) -> pl.Series:
-        return befores[kind]["count"].cast(pl.Float64)
+    def n(name: str) -> pl.Series:
+        return seen[name]["count"].cast(pl.Float64)
 
-    def age_hours(kind: str) -> pl.Series:
-        """Hours since the key was first seen (0 for a first sighting or a late event)."""
-        hours = (batch["event_time"] - befores[kind]["first"]).dt.total_seconds() / 3600.0
-        return hours.clip(lower_bound=0.0)
+    def levels(*names: str) -> list[tuple[pl.Series, pl.Series]]:
+        totals = {"env": n("env"), "peer": n("peer"), "entity": n("entity")}
+        return [(n(name), totals[name.split("_")[0]]) for name in names]
 
-    actor_total = count("actor")
-    hours_known = (
-        (batch["event_time"] - befores["actor"]["first"]).dt.total_seconds() / 3600.0
-    ).clip(lower_bound=_EPSILON_HOURS)
-    firsts = pl.DataFrame(
+    action = _surprise(levels("env_combo", "peer_combo", "entity_combo"))
+    namespace = _surprise(
+        [
+            (n("namespace"), n("env")),
+            (n("peer_namespace"), n("peer")),
+            (n("entity_namespace"), n("entity")),
+        ]
+    )
+    target_rarity = _surprise(levels("env_target", "peer_target", "entity_target"))
+    novel = pl.DataFrame(
         {
-            "first_action_resource": (count("actor_action_resource") == 0).cast(pl.Float64),
-            "first_namespace": (count("actor_namespace") == 0).cast(pl.Float64),
-            "first_source_ip": (count("actor_source_ip") == 0).cast(pl.Float64),
-            "first_user_agent": (count("actor_user_agent") == 0).cast(pl.Float64),
+            "novel_action": (action > NOVEL_SURPRISE).cast(pl.Float64),
+            "novel_namespace": (namespace > NOVEL_SURPRISE).cast(pl.Float64),
+            "novel_target": ((target_rarity > NOVEL_SURPRISE) & (batch["k_target"] != "")).cast(
+                pl.Float64
+            ),
         }
     )
-    windowed = pl.concat([batch, firsts], how="horizontal")
-    actor_windows, state.tails["actor"] = _window_history(
-        windowed,
-        state,
-        "actor",
-        ["first_action_resource", "first_namespace", "is_denied", "is_delete"],
-        {"1h": ACTOR_WINDOW, "10m": DENIAL_WINDOW},
+    windowed = pl.concat([batch, novel], how="horizontal")
+    window_flags = ["is_denied", *FAMILIES, *novel.columns]
+    entity_windows = _window_history(
+        windowed, state, "entity", window_flags, {"1h": HOUR, "10m": TEN_MINUTES}
     )
-    ns_windows, state.tails["namespace"] = _window_history(
-        windowed, state, "namespace", ["is_policy_violation"], {"1h": NAMESPACE_WINDOW}
+    ns_windows = _window_history(
+        windowed, state, "namespace", ["is_policy_violation"], {"1h": HOUR}
     )
-    ns_hours = (
-        (batch["event_time"] - befores["namespace"]["first"]).dt.total_seconds() / 3600.0
-    ).clip(lower_bound=_EPSILON_HOURS)
-    ns_fail_baseline = befores["namespace"]["fails"] / ns_hours
-    actor_baseline = actor_total / hours_known
-    allowed = (batch["outcome"] == "allow").fill_null(value=False).cast(pl.Float64)
-    denials = actor_windows["is_denied_10m"].cast(pl.Float64)
     state.evict()
-    return firsts.with_columns(
-        actor_history_log=(actor_total + 1.0).log(),
-        combo_rarity_actor=-((count("actor_action_resource") + 1.0) / (actor_total + 2.0)).log(),
-        combo_rarity_peer=-(
-            (count("namespace_action_resource") + 1.0) / (count("namespace") + 2.0)
-        ).log(),
-        hour_rarity_actor=-((count("actor_hour") + 1.0) / (actor_total + 24.0)).log(),
-        source_ip_age_log=age_hours("actor_source_ip").log1p(),
-        user_agent_age_log=age_hours("actor_user_agent").log1p(),
-        deletes_1h=actor_windows["is_delete_1h"].cast(pl.Float64),
-        source_ip_rarity_actor=-((count("actor_source_ip") + 1.0) / (actor_total + 2.0)).log(),
-        user_agent_rarity_actor=-((count("actor_user_agent") + 1.0) / (actor_total + 2.0)).log(),
-        namespace_rarity_actor=-((count("actor_namespace") + 1.0) / (actor_total + 2.0)).log(),
-        rate_1h_vs_baseline=(
-            (actor_windows["n_1h"].cast(pl.Float64) + 1.0) / (actor_baseline + 1.0)
-        ).log(),
-        new_combos_1h=actor_windows["first_action_resource_1h"].cast(pl.Float64),
-        new_namespaces_1h=actor_windows["first_namespace_1h"].cast(pl.Float64),
-        denials_10m=denials,
-        denial_burst_then_allow=denials * allowed,
-        namespace_fail_rate_vs_baseline=(
-            (ns_windows["is_policy_violation_1h"].cast(pl.Float64) + 1.0) / (ns_fail_baseline + 1.0)
-        ).log(),
+
+    entity_hours = _hours(seen["entity"]["first"], now)
+    peer_member_hours = _hours(seen["peer"]["first"], now) * seen["peer"]["new_entity"].clip(1.0)
+    env_member_hours = _hours(seen["env"]["first"], now) * seen["env"]["new_entity"].clip(1.0)
+
+    def vs_baseline(observed: pl.Series, family: str | None, window: timedelta) -> pl.Series:
+        """``ln((observed + 1) / (expected + 1))``: the window against the smoothed usual rate."""
+
+        def total(level: str) -> pl.Series:
+            return n(level) if family is None else seen[level][family]
+
+        env_rate = total("env") / env_member_hours
+        peer_rate = (total("peer") + PRIOR_HOURS * env_rate) / (peer_member_hours + PRIOR_HOURS)
+        rate = (total("entity") + PRIOR_HOURS * peer_rate) / (entity_hours + PRIOR_HOURS)
+        expected = rate * (window / HOUR)
+        return ((observed.cast(pl.Float64) + 1.0) / (expected + 1.0)).log()
+
+    def age(name: str) -> pl.Series:
+        """Log hours the value is younger than the entity's history (0: known from the start)."""
+        value_hours = ((now - seen[name]["first"]).dt.total_seconds() / 3600.0).clip(0.0)
+        known_hours = ((now - seen["entity"]["first"]).dt.total_seconds() / 3600.0).clip(0.0)
+        return known_hours.log1p() - value_hours.log1p()
+
+    allowed = (batch["outcome"] == "allow").fill_null(value=False).cast(pl.Float64)
+    denials = entity_windows["is_denied_10m"].cast(pl.Float64)
+    ns_hours = _hours(seen["namespace"]["first"], now)
+    ns_fail_baseline = seen["namespace"]["is_policy_violation"] / ns_hours
+    hour_levels = levels("env_hour", "peer_hour", "entity_hour")
+    return pl.DataFrame(
+        {
+            "action_surprise": action,
+            "action_surprise_env": _surprise(levels("env_combo")),
+            "namespace_action_surprise": _surprise(
+                [(n("env_combo"), n("env")), (n("namespace_combo"), n("namespace"))]
+            ),
+            "first_in_environment": (n("env_combo") == 0).cast(pl.Float64),
+            "hour_surprise": _surprise(hour_levels, top_prior=1.0 / 24.0),
+            "source_ip_surprise": _surprise(levels("env_ip", "peer_ip", "entity_ip")),
+            "user_agent_surprise": _surprise(levels("env_agent", "peer_agent", "entity_agent")),
+            "namespace_surprise": namespace,
+            "target_surprise": target_rarity,
+            "source_ip_age": age("entity_ip"),
+            "user_agent_age": age("entity_agent"),
+            "rate_1h_vs_baseline": vs_baseline(entity_windows["n_1h"], None, HOUR),
+            "reads_10m_vs_baseline": vs_baseline(
+                entity_windows["is_data_read_10m"], "is_data_read", TEN_MINUTES
+            ),
+            "reads_1h_vs_baseline": vs_baseline(
+                entity_windows["is_data_read_1h"], "is_data_read", HOUR
+            ),
+            "lists_1h_vs_baseline": vs_baseline(entity_windows["is_list_1h"], "is_list", HOUR),
+            "deletes_1h_vs_baseline": vs_baseline(
+                entity_windows["is_delete_1h"], "is_delete", HOUR
+            ),
+            "bytes_out_1h_vs_baseline": vs_baseline(
+                entity_windows["bytes_out_1h"], "bytes_out", HOUR
+            ),
+            "novel_actions_1h": entity_windows["novel_action_1h"].cast(pl.Float64).log1p(),
+            "novel_namespaces_1h": entity_windows["novel_namespace_1h"].cast(pl.Float64).log1p(),
+            "novel_targets_1h": entity_windows["novel_target_1h"].cast(pl.Float64).log1p(),
+            "denials_10m": denials,
+            "denial_burst_then_allow": denials * allowed,
+            "namespace_fail_rate_vs_baseline": (
+                (ns_windows["is_policy_violation_1h"].cast(pl.Float64) + 1.0)
+                / (ns_fail_baseline + 1.0)
+            ).log(),
+        }
     )

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 import polars as pl
 
 from features.event_features import EVENT_FEATURES
-from features.history import HISTORY_FEATURES, history_features, with_keys
+from features.history import HISTORY_FEATURES, WORKING_COLUMNS, history_features, with_keys
 from features.state import EntityState
 
-FEATURE_SET_VERSION = "4"
+FEATURE_SET_VERSION = "5"
 EVENT_FEATURE_NAMES: tuple[str, ...] = tuple(f.__name__ for f in EVENT_FEATURES)
 HISTORY_FEATURE_NAMES: tuple[str, ...] = tuple(HISTORY_FEATURES)
 FEATURE_NAMES: tuple[str, ...] = EVENT_FEATURE_NAMES + HISTORY_FEATURE_NAMES
@@ -47,8 +47,8 @@ def compute_features(
         frame.with_row_index("_row").sort(PROCESSING_ORDER, maintain_order=True)
     ).with_columns(f().cast(pl.Float64).alias(f.__name__) for f in EVENT_FEATURES)
     history = history_features(ordered, state)
-    keys = [c for c in ordered.columns if c.startswith("k_")]
-    return pl.concat([ordered.drop(keys), history], how="horizontal").sort("_row").drop("_row")
+    working = [c for c in ordered.columns if c.startswith("k_") or c in WORKING_COLUMNS]
+    return pl.concat([ordered.drop(working), history], how="horizontal").sort("_row").drop("_row")
 
 
 def compute_features_chunked(

@@ -29,7 +29,7 @@ import polars as pl
 
 from features.sources.report_state import ReportSnapshots
 
-SNAPSHOT_VERSION = "1"
+SNAPSHOT_VERSION = "2"
 
 
 @dataclass

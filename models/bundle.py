@@ -15,6 +15,7 @@ published score keeps its documented meaning whatever the detector mix.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,10 +26,23 @@ import polars as pl
 from pyod.models.base import BaseDetector
 
 from features.state import EntityState
-from models.calibration import TailCalibrator, score_for_rate, severity
+from models.calibration import (
+    SCORE_DECIMALS,
+    SCORE_SCALE,
+    TailCalibrator,
+    published,
+    score_for_rate,
+    severity,
+)
 from models.detectors import DEFAULT_DETECTORS, make_detector
 from models.exceptions import FeatureMismatchError, ModelError
 from models.explain import Contribution, OcclusionExplainer
+
+COMBINATION_RULES = ("mean", "max", "hmp")
+DEFAULT_COMBINATION = "mean"
+MIN_FIT_EVENTS = 150  # after the warm-up: 5 folds of 30 events each
+CROSS_FIT_BELOW = 2000  # calibration events: below this, calibrate out of fold
+FOLDS = 5
 
 
 @dataclass
@@ -53,6 +67,7 @@ class ScoringModel:
     params: dict[str, Any] = field(default_factory=dict)
     # Entity history at the end of the training data: where scoring's history starts.
     baseline_state: EntityState = field(default_factory=EntityState)
+    combination: str = DEFAULT_COMBINATION
 
     @classmethod
     def train(
@@ -65,28 +80,37 @@ class ScoringModel:
         seed: int = 0,
         baseline_state: EntityState | None = None,
         calibration_fraction: float = 0.2,
+        combination: str = DEFAULT_COMBINATION,
     ) -> ScoringModel:
-        """Fit on the earlier events, calibrate on the later ``calibration_fraction``.
+        """Fit the detectors and calibrate them on scores of events they were not fitted on.
 
-        ``features`` must be in time order (training sorts it so).
+        ``features`` must be in time order (training sorts it so). With enough data
+        the later ``calibration_fraction`` is held out (it reflects drift as
+        production will); with less than :data:`CROSS_FIT_BELOW` calibration events
+        every event is scored by detectors fitted on the other folds instead, so a
+        few hundred events still give a calibration sample of the same size.
         """
         if not detector_names:
             raise ModelError("at least one detector is required")
+        if combination not in COMBINATION_RULES:
+            raise ModelError(f"unknown combination {combination!r}: one of {COMBINATION_RULES}")
         started = time.perf_counter()
         X = features.select(feature_names).to_numpy().astype(np.float64)
-        split = int(X.shape[0] * (1.0 - calibration_fraction))
-        if split < 50 or X.shape[0] - split < 50:
+        if X.shape[0] < MIN_FIT_EVENTS:
             raise ModelError(
-                f"{X.shape[0]} training events are too few to fit and calibrate (need ≥ 100)"
+                f"{X.shape[0]} events are too few to fit and calibrate a model "
+                f"(need at least {MIN_FIT_EVENTS} after the history warm-up)"
             )
-        fit_rows, held_out = X[:split], X[split:]
-        detectors: dict[str, BaseDetector] = {}
-        calibrators: dict[str, TailCalibrator] = {}
-        for name in detector_names:
-            detector = make_detector(name, seed=seed)
-            detector.fit(fit_rows)
-            detectors[name] = detector
-            calibrators[name] = TailCalibrator.fit(detector.decision_function(held_out))
+        held_out_rows = int(X.shape[0] * calibration_fraction)
+        cross_fit = held_out_rows < CROSS_FIT_BELOW
+        fit_rows = X if cross_fit else X[: X.shape[0] - held_out_rows]
+        detectors = {name: make_detector(name, seed=seed).fit(fit_rows) for name in detector_names}
+        if cross_fit:
+            reference = _out_of_fold_scores(detector_names, X, seed)
+        else:
+            held_out = X[X.shape[0] - held_out_rows :]
+            reference = {n: d.decision_function(held_out) for n, d in detectors.items()}
+        calibrators = {name: TailCalibrator.fit(reference[name]) for name in detector_names}
         model = cls(
             feature_names=feature_names,
             detectors=detectors,
@@ -99,13 +123,19 @@ class ScoringModel:
                 "detectors": list(detector_names),
                 "alert_rate": alert_rate,
                 "seed": seed,
+                "combination": combination,
+                "calibration": f"{FOLDS}-fold out-of-fold" if cross_fit else "later events",
                 "calibration_fraction": calibration_fraction,
-                "fit_events": split,
-                "calibration_events": X.shape[0] - split,
+                "fit_events": fit_rows.shape[0],
+                "calibration_events": X.shape[0] if cross_fit else held_out_rows,
             },
             baseline_state=baseline_state if baseline_state is not None else EntityState(),
+            combination=combination,
         )
-        model.ensemble_calibrator = TailCalibrator.fit(model.ensemble_raw(held_out))
+        evidences = np.vstack(
+            [calibrators[name].evidence(reference[name]) for name in detector_names]
+        )
+        model.ensemble_calibrator = TailCalibrator.fit(combine(evidences, combination))
         model.training_seconds = time.perf_counter() - started
         return model
 
@@ -115,29 +145,80 @@ class ScoringModel:
             raise FeatureMismatchError(f"scoring input lacks features {missing}")
         return features.select(self.feature_names).to_numpy().astype(np.float64)
 
-    def detector_scores(self, X: npt.NDArray[np.float64]) -> dict[str, npt.NDArray[np.float64]]:
-        """Each detector's calibrated 0–100 score (for evaluation and comparison)."""
+    def detector_evidence(self, X: npt.NDArray[np.float64]) -> dict[str, npt.NDArray[np.float64]]:
+        """Each detector's unbounded evidence ``-20·log10(p)`` (what the ensemble combines)."""
         return {
-            name: self.calibrators[name].score(detector.decision_function(X))
+            name: self.calibrators[name].evidence(detector.decision_function(X))
             for name, detector in self.detectors.items()
         }
 
-    def ensemble_raw(self, X: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        per_detector = list(self.detector_scores(X).values())
-        return np.asarray(np.vstack(per_detector).mean(axis=0), dtype=np.float64)
+    def detector_scores(self, X: npt.NDArray[np.float64]) -> dict[str, npt.NDArray[np.float64]]:
+        """Each detector's calibrated 0–100 score (for evaluation and comparison)."""
+        return {name: published(e) for name, e in self.detector_evidence(X).items()}
+
+    def ensemble_raw(
+        self, X: npt.NDArray[np.float64], combination: str | None = None
+    ) -> npt.NDArray[np.float64]:
+        evidences = np.vstack(list(self.detector_evidence(X).values()))
+        return combine(evidences, combination or self.combination)
+
+    def evidence(self, X: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The ensemble's unbounded evidence (the published score before it bends to 100)."""
+        if X.shape[0] == 0:
+            return np.empty(0, dtype=np.float64)
+        return self.ensemble_calibrator.evidence(self.ensemble_raw(X))
 
     def scores(self, X: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """The published score, unrounded."""
-        if X.shape[0] == 0:
-            return np.empty(0, dtype=np.float64)
-        return self.ensemble_calibrator.score(self.ensemble_raw(X))
+        return published(self.evidence(X))
 
     def score_matrix(self, X: npt.NDArray[np.float64]) -> ScoreResult:
-        score = np.round(self.scores(X), 3)
+        score = np.round(self.scores(X), SCORE_DECIMALS)
         return ScoreResult(score, severity(score), np.asarray(score >= self.alert_threshold))
 
     def explain(self, X: npt.NDArray[np.float64]) -> list[list[Contribution]]:
-        return self.explainer.explain(X, self.scores)
+        # Attributions on the unbounded evidence: near 100 the published score is
+        # compressed, and a feature's share should not shrink because the event is extreme.
+        return self.explainer.explain(X, self.evidence)
+
+
+def combine(evidences: npt.NDArray[np.float64], rule: str) -> npt.NDArray[np.float64]:
+    """One evidence per event from the detectors' evidences (shape: detectors × events).
+
+    * ``mean`` — the mean evidence (the geometric mean of the tail probabilities);
+    * ``max`` — the strongest detector (ties broken by the mean), so a detector that
+      sees nothing cannot dilute one that does;
+    * ``hmp`` — the harmonic mean of the tail probabilities: led by the strongest
+      detector like ``max`` but smooth, and stronger when several agree.
+
+    >>> e = np.array([[60.0, 20.0], [0.0, 20.0]])
+    >>> [combine(e, r).round(2).tolist() for r in ("mean", "max", "hmp")]
+    [[30.0, 20.0], [60.03, 20.02], [53.99, 20.0]]
+    """
+    if rule == "mean":
+        return np.asarray(evidences.mean(axis=0), dtype=np.float64)
+    if rule == "max":
+        return np.asarray(evidences.max(axis=0) + 1e-3 * evidences.mean(axis=0), dtype=np.float64)
+    if rule == "hmp":
+        natural = evidences * (math.log(10.0) / SCORE_SCALE)  # -ln p
+        pooled = np.logaddexp.reduce(natural, axis=0) - math.log(evidences.shape[0])
+        return np.asarray(pooled * (SCORE_SCALE / math.log(10.0)), dtype=np.float64)
+    raise ModelError(f"unknown combination {rule!r}: one of {COMBINATION_RULES}")
+
+
+def _out_of_fold_scores(
+    detector_names: tuple[str, ...], X: npt.NDArray[np.float64], seed: int
+) -> dict[str, npt.NDArray[np.float64]]:
+    """Each event's raw score from detectors fitted on the other folds (interleaved folds,
+    so every fold spans the whole period)."""
+    fold_of = np.arange(X.shape[0]) % FOLDS
+    scores = {name: np.empty(X.shape[0], dtype=np.float64) for name in detector_names}
+    for fold in range(FOLDS):
+        inside = fold_of == fold
+        for name in detector_names:
+            detector = make_detector(name, seed=seed + fold + 1).fit(X[~inside])
+            scores[name][inside] = detector.decision_function(X[inside])
+    return scores
 
 
 @dataclass(frozen=True)

@@ -1,29 +1,45 @@
 """From a detector's raw score to the published 0–100 ``score``.
 
 A raw score means nothing across detectors or model versions, so each is mapped
-to its *tail probability* against the detector's own training scores: the
-fraction of training events that scored at least as high. The published score
-is ``-20·log10(p)``, clipped to 0–100. The documented property:
+to its *tail probability* ``p`` against a reference sample of the detector's
+held-out scores: the fraction of reference events that scored at least as high.
+Its **evidence** is ``-20·log10(p)``, and the published score is the evidence
+itself up to :data:`KNEE`. The documented property:
 
     on the training data, the fraction of events with score ≥ s is about 10^(−s/20)
 
-so 20 ↔ 10 %, 40 ↔ 1 %, 46 ↔ 0.5 %, 60 ↔ 0.1 %, 80 ↔ 0.01 %. The score depends
-only on the frozen training distribution, so a stored score never changes.
+so 20 ↔ 10 %, 40 ↔ 1 %, 46 ↔ 0.5 %, 60 ↔ 0.1 %, 80 ↔ 0.01 %.
+
+Beyond the reference, ``p`` follows an exponential tail fitted to the top of
+the reference (peaks over threshold), so evidence keeps growing with the raw
+score however small the training set: the most unusual events of a model
+trained on a few hundred events still reach the alert threshold. Beyond the
+knee the published score bends towards 100 without reaching it
+(:func:`published`), so events with different evidence never tie at the top of
+a ranking. Everything is computed in log space: no probability underflows to a
+shared floor. The score depends only on the frozen reference, so a stored
+score never changes.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 SCORE_SCALE = 20.0
+KNEE = 80.0  # published score = evidence up to here (a tail probability of 1e-4)
+SCORE_DECIMALS = 6
+TAIL_POINTS_MIN = 10  # reference points the exponential tail is fitted to, at least
+TAIL_FRACTION = 0.01  # ... or this share of the reference, if larger
 SEVERITY_CUTOFFS: tuple[tuple[float, str], ...] = (
     (80.0, "critical"),
     (60.0, "high"),
     (40.0, "medium"),
 )
+_LOG10 = math.log(10.0)
 
 
 def score_for_rate(rate: float) -> float:
@@ -33,6 +49,20 @@ def score_for_rate(rate: float) -> float:
     46.02
     """
     return float(-SCORE_SCALE * np.log10(rate))
+
+
+def published(evidence: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Evidence (unbounded, ≥ 0) as the 0–100 score: the identity up to :data:`KNEE`,
+    then a hyperbola with the same slope at the knee that approaches 100 and never
+    reaches it, so more evidence always means a higher score.
+
+    >>> published([10.0, 80.0, 100.0, 1000.0]).round(3).tolist()
+    [10.0, 80.0, 90.0, 99.574]
+    """
+    e = np.maximum(np.asarray(evidence, dtype=np.float64), 0.0)
+    room = 100.0 - KNEE
+    bent = 100.0 - room * room / (room + (e - KNEE))
+    return np.asarray(np.where(e <= KNEE, e, bent) + 0.0, dtype=np.float64)
 
 
 def severity(scores: npt.NDArray[np.float64]) -> npt.NDArray[np.str_]:
@@ -51,30 +81,36 @@ def severity(scores: npt.NDArray[np.float64]) -> npt.NDArray[np.str_]:
 class TailCalibrator:
     """Tail probability against a reference sample of raw scores.
 
-    Inside the sample the probability is empirical; beyond its upper
-    ``tail_quantile`` it follows an exponential tail fitted to the excesses over
-    that quantile (peaks over threshold), so scores above anything seen in the
-    reference still grow smoothly instead of saturating at ``1/(n+1)``.
+    Inside the sample the probability is empirical; above the start of its top
+    ``max(TAIL_POINTS_MIN, TAIL_FRACTION·n)`` points it follows an exponential tail
+    fitted to their excesses (peaks over threshold), so scores above anything seen
+    in the reference still grow smoothly instead of saturating at ``1/(n+1)``.
     """
 
     sorted_scores: npt.NDArray[np.float64]
     tail_start: float = float("inf")
     tail_scale: float = 1.0
-    tail_probability_at_start: float = 0.0
+    log_tail_probability_at_start: float = 0.0
 
     @classmethod
-    def fit(cls, reference_scores: npt.ArrayLike, tail_quantile: float = 0.99) -> TailCalibrator:
+    def fit(cls, reference_scores: npt.ArrayLike) -> TailCalibrator:
         ordered = np.sort(np.asarray(reference_scores, dtype=np.float64))
         calibrator = cls(ordered)
-        if ordered.size >= 100:
-            start = float(np.quantile(ordered, tail_quantile))
-            excess = ordered[ordered > start] - start
-            if excess.size >= 5 and float(excess.mean()) > 0:
-                calibrator.tail_start = start
-                calibrator.tail_scale = float(excess.mean())
-                calibrator.tail_probability_at_start = float(
-                    calibrator._empirical(np.array([start]))[0]
-                )
+        n = ordered.size
+        tail_points = max(TAIL_POINTS_MIN, math.ceil(TAIL_FRACTION * n))
+        if n < 2 * tail_points:
+            return calibrator
+        start = float(ordered[n - tail_points - 1])
+        excess = ordered[n - tail_points :] - start
+        # A tail of ties (a detector that saturates) still needs a positive scale;
+        # the spread of the upper half of the reference is the natural unit then.
+        spread = float(ordered[-1] - ordered[n // 2])
+        scale = float(excess.mean()) if excess.mean() > 0 else max(spread, 1e-9) / n
+        calibrator.tail_start = start
+        calibrator.tail_scale = scale
+        calibrator.log_tail_probability_at_start = float(
+            np.log(calibrator._empirical(np.array([start]))[0])
+        )
         return calibrator
 
     def _empirical(self, raw: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -83,16 +119,27 @@ class TailCalibrator:
         at_least = n - np.searchsorted(self.sorted_scores, raw, side="left")
         return np.asarray((at_least + 1.0) / (n + 1.0), dtype=np.float64)
 
-    def tail_probability(self, raw: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    def log_tail_probability(self, raw: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Natural log of the tail probability (no floor: it keeps falling with the raw score)."""
         raw_arr = np.asarray(raw, dtype=np.float64)
-        empirical = self._empirical(raw_arr)
+        log_p = np.log(self._empirical(raw_arr))
         beyond = raw_arr > self.tail_start
         if beyond.any():
-            extrapolated = self.tail_probability_at_start * np.exp(
-                -(raw_arr[beyond] - self.tail_start) / self.tail_scale
+            extrapolated = (
+                self.log_tail_probability_at_start
+                - (raw_arr[beyond] - self.tail_start) / self.tail_scale
             )
-            empirical[beyond] = np.minimum(empirical[beyond], extrapolated)
-        return np.maximum(empirical, 1e-300)
+            log_p[beyond] = np.minimum(log_p[beyond], extrapolated)
+        return np.asarray(log_p, dtype=np.float64)
+
+    def tail_probability(self, raw: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        return np.exp(self.log_tail_probability(raw))
+
+    def evidence(self, raw: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """``-20·log10(p)``, unbounded: what ensembles combine and what keeps rankings tie-free."""
+        return np.asarray(
+            -SCORE_SCALE * self.log_tail_probability(raw) / _LOG10 + 0.0, dtype=np.float64
+        )
 
     def score(self, raw: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Published 0–100 score.
@@ -100,9 +147,8 @@ class TailCalibrator:
         >>> cal = TailCalibrator.fit(np.arange(999.0))
         >>> cal.score([-1.0, 500.0, 980.0]).round(1).tolist()
         [0.0, 6.0, 34.0]
-        >>> # beyond the reference the tail keeps rising instead of saturating
-        >>> [round(float(s)) for s in cal.score([1000.0, 1010.0, 1020.0])]
-        [60, 74, 90]
+        >>> # beyond the reference the tail keeps rising, and never reaches 100
+        >>> [round(float(s), 1) for s in cal.score([1000.0, 1010.0, 1100.0, 5000.0])]
+        [60.0, 73.2, 97.4, 99.9]
         """
-        scores = np.clip(-SCORE_SCALE * np.log10(self.tail_probability(raw)), 0.0, 100.0)
-        return np.asarray(scores + 0.0, dtype=np.float64)  # + 0.0 turns -0.0 into 0.0
+        return published(self.evidence(raw))

@@ -12,6 +12,12 @@ def _times(value: float) -> str:
     return f"{max(math.exp(value), 1.0):.0f}×"
 
 
+def _odds(surprise: float) -> str:
+    """A surprise (``-ln p``) in words: "seen in 1 of 300 events" reads better than 5.7 nats."""
+    odds = math.exp(surprise)
+    return "usual" if odds < 2 else f"rare (about 1 in {odds:,.0f})"
+
+
 # How to say "this feature is unusual" in words, given its observed value.
 _PHRASES: dict[str, Callable[[float], str]] = {
     "is_weekend": lambda v: "on a weekend" if v else "on a weekday",
@@ -29,24 +35,33 @@ _PHRASES: dict[str, Callable[[float], str]] = {
     "is_policy_violation": lambda v: "a policy violation" if v else "no policy violation",
     "is_service_account": lambda v: "by a service account" if v else "by a human",
     "is_cluster_scoped": lambda v: "cluster-wide" if v else "namespaced",
-    "first_action_resource": lambda v: "first time this actor did this" if v else "a repeat",
-    "first_namespace": lambda v: "first time in this namespace/account" if v else "a known place",
-    "first_source_ip": lambda v: "from a source IP new for this actor" if v else "a known IP",
-    "first_user_agent": lambda v: "with a user agent new for this actor" if v else "a known agent",
-    "actor_history_log": lambda v: f"an actor with {math.exp(v) - 1:.0f} earlier events",
-    "combo_rarity_actor": lambda v: "an action rare for this actor",
-    "combo_rarity_peer": lambda v: "an action rare in this namespace/account",
-    "hour_rarity_actor": lambda v: "at an hour unusual for this actor",
-    "source_ip_rarity_actor": lambda v: "from a source IP this actor rarely uses",
-    "user_agent_rarity_actor": lambda v: "with a user agent this actor rarely uses",
-    "namespace_rarity_actor": lambda v: "in a namespace/account this actor rarely touches",
-    "source_ip_age_log": lambda v: f"from a source IP first used {math.expm1(v):.1f} h ago",
-    "user_agent_age_log": lambda v: f"with a user agent first used {math.expm1(v):.1f} h ago",
-    "deletes_1h": lambda v: f"{v:.0f} deletions by this actor in the previous hour",
+    "is_data_read": lambda v: "a read of stored data" if v else "no data read",
+    "is_list": lambda v: "a list/describe call" if v else "not a listing",
     "is_login_without_mfa": lambda v: "a sign-in without MFA" if v else "a sign-in with MFA",
-    "rate_1h_vs_baseline": lambda v: f"{_times(v)} the actor's usual hourly rate",
-    "new_combos_1h": lambda v: f"{v:.0f} new action/resource pairs in the last hour",
-    "new_namespaces_1h": lambda v: f"{v:.0f} new namespaces in the last hour",
+    "action_surprise": lambda v: f"an action {_odds(v)} for this identity",
+    "action_surprise_env": lambda v: f"an action {_odds(v)} in this environment",
+    "namespace_action_surprise": lambda v: f"an action {_odds(v)} in this namespace/account",
+    "first_in_environment": lambda v: (
+        "first time anyone here did this" if v else "done here before"
+    ),
+    "hour_surprise": lambda v: f"at an hour {_odds(v)} for this identity",
+    "source_ip_surprise": lambda v: f"from an address {_odds(v)} for this identity",
+    "user_agent_surprise": lambda v: f"with a client {_odds(v)} for this identity",
+    "namespace_surprise": lambda v: f"in a namespace/account {_odds(v)} for this identity",
+    "target_surprise": lambda v: f"on a bucket/object {_odds(v)} for this identity",
+    "source_ip_age": lambda v: "from an address new for this identity",
+    "user_agent_age": lambda v: "with a client new for this identity",
+    "rate_1h_vs_baseline": lambda v: f"{_times(v)} the identity's usual hourly rate",
+    "reads_10m_vs_baseline": lambda v: f"data reads at {_times(v)} the usual rate (10 min)",
+    "reads_1h_vs_baseline": lambda v: f"data reads at {_times(v)} the usual rate (1 h)",
+    "lists_1h_vs_baseline": lambda v: f"list/describe calls at {_times(v)} the usual rate",
+    "deletes_1h_vs_baseline": lambda v: f"deletions at {_times(v)} the usual rate",
+    "bytes_out_1h_vs_baseline": lambda v: f"bytes read out at {_times(v)} the usual rate",
+    "novel_actions_1h": lambda v: f"{math.expm1(v):.0f} actions rare for it in the last hour",
+    "novel_namespaces_1h": lambda v: f"{math.expm1(v):.0f} namespaces rare for it in the last hour",
+    "novel_targets_1h": lambda v: (
+        f"{math.expm1(v):.0f} buckets/objects rare for it in the last hour"
+    ),
     "denials_10m": lambda v: f"{v:.0f} denials in the previous 10 minutes",
     "denial_burst_then_allow": lambda v: f"allowed right after {v:.0f} denials",
     "namespace_fail_rate_vs_baseline": lambda v: (
@@ -72,10 +87,10 @@ def summarize(
     """The analyst's sentence: who did what where, then the top reasons in words.
 
     >>> print(summarize("alice", "create", "clusterrolebindings", None, [
-    ...     {"feature": "first_action_resource", "value": 1.0, "typical": 0.0, "contribution": 0.5},
+    ...     {"feature": "first_in_environment", "value": 1.0, "typical": 0.0, "contribution": 0.5},
     ...     {"feature": "rate_1h_vs_baseline", "value": 3.4, "typical": 0.0, "contribution": 0.3}]))
-    alice create clusterrolebindings (cluster-wide): first time this actor did this;
-    30× the actor's usual hourly rate.
+    alice create clusterrolebindings (cluster-wide): first time anyone here did this;
+    30× the identity's usual hourly rate.
     """
     where = f" in {namespace}" if namespace else " (cluster-wide)"
     what = f"{actor or 'unknown actor'} {action or '?'} {resource or '?'}{where}"

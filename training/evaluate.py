@@ -17,6 +17,19 @@ import polars as pl
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 BUDGETS = (0.001, 0.005, 0.01)
+TOP_K = 100
+
+
+def ties_at_top(scores: npt.NDArray[np.float64], share: float = 0.01) -> int:
+    """Events of the top ``share`` whose score equals another's: a ranking needs none.
+
+    >>> ties_at_top(np.array([1.0, 2.0, 3.0, 99.0, 99.0] + [0.0] * 95), share=0.05)
+    2
+    """
+    count = max(1, math.floor(len(scores) * share))
+    top = np.sort(scores)[::-1][:count]
+    _, counts = np.unique(top, return_counts=True)
+    return int(counts[counts > 1].sum())
 
 
 def read_labels(path: str) -> pl.DataFrame:
@@ -40,7 +53,9 @@ def evaluate(
     labels: pl.DataFrame,
     budgets: Sequence[float] = BUDGETS,
 ) -> dict[str, float]:
-    """ROC-AUC, PR-AUC and per-scenario recall at each budget, as flat metric names."""
+    """ROC-AUC, PR-AUC, precision of the top 100, ties at the top, and per scenario its
+    ROC-AUC (its events against every normal event) and recall at each budget, as flat
+    metric names."""
     frame = pl.DataFrame({"event_id": list(event_ids), "score": scores}).join(
         labels, on="event_id", how="left"
     )
@@ -50,7 +65,18 @@ def evaluate(
     if 0 < is_attack.sum() < len(frame):
         metrics["roc_auc"] = float(roc_auc_score(is_attack, scores))
         metrics["pr_auc"] = float(average_precision_score(is_attack, scores))
+    top = np.argsort(-scores, kind="stable")[:TOP_K]
+    if len(top):
+        metrics[f"precision_top{TOP_K}"] = float(is_attack[top].mean())
+    metrics["ties_top1pct"] = float(ties_at_top(scores))
     scenarios = sorted(s for s in frame["scenario"].unique().to_list() if s is not None)
+    normal_scores = scores[~is_attack]
+    scenario_of = frame["scenario"].to_numpy()
+    for scenario in scenarios if normal_scores.size else []:
+        mine = scores[scenario_of == scenario]
+        both = np.concatenate([mine, normal_scores])
+        truth = np.concatenate([np.ones(mine.size), np.zeros(normal_scores.size)])
+        metrics[f"roc_auc.{_metric_name(scenario)}"] = float(roc_auc_score(truth, both))
     for budget in budgets:
         threshold = budget_threshold(scores, budget)
         tag = f"{budget * 100:g}pct"

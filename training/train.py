@@ -29,6 +29,7 @@ from training.evaluate import evaluate, read_labels
 from training.exceptions import TrainingError
 
 log = logging.getLogger(__name__)
+MIN_TRAINING_EVENTS = 300  # enough for the warm-up, five calibration folds and a tail fit
 TRACKED_PACKAGES = ("polars", "numpy", "scikit-learn", "pyod", "mlflow", "auditlens")
 
 
@@ -138,6 +139,11 @@ def train(
     labels = read_labels(str(options.labels)) if options.labels else None
     training_events, validation_events = split_validation(events, options, labels is not None)
     training_events = prepare_training_events(training_events, labels, options)
+    if training_events.height < MIN_TRAINING_EVENTS:
+        raise TrainingError(
+            f"{training_events.height} training events are too few: a baseline needs at least "
+            f"{MIN_TRAINING_EVENTS} (give more files or a longer period)"
+        )
     features = compute_features(training_events, state)
     # History features are immature at the start of the data (everything is "first seen");
     # the detectors learn from events after a warm-up, the state from all of them.

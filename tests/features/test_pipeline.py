@@ -109,7 +109,7 @@ def test_first_seen_and_window_counts_mean_what_they_say() -> None:
         },
     ]
     features = compute_features(pl.DataFrame(rows, schema=NORMALIZED_SCHEMA))
-    assert features["first_source_ip"].to_list() == [1.0, 0.0, 0.0, 0.0]
+    assert features["first_in_environment"].to_list() == [1.0, 0.0, 0.0, 0.0]
     assert features["denials_10m"].to_list() == [0.0, 1.0, 2.0, 0.0]
     assert features["denial_burst_then_allow"].to_list() == [0.0, 0.0, 2.0, 0.0]
 
