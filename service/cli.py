@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import textwrap
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -53,10 +54,12 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         days=args.days,
         events_per_day=args.events_per_day,
         stratus=args.stratus,
+        profile=args.profile,
     )
     spliced = f", {counts['stratus']} of them spliced Stratus records" if args.stratus else ""
     print(
-        f"wrote {args.out}: {counts['train']} training events, {counts['test']} test events "
+        f"wrote {args.out} ({args.profile} profile): {counts['train']} training events, "
+        f"{counts['test']} test events "
         f"({counts['attacks']} labelled attack events{spliced}; "
         f"{counts['benign']} benign rare events in benign.csv)"
     )
@@ -291,7 +294,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="auditlens", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    gen = sub.add_parser("generate", help="write a synthetic environment with labelled attacks")
+    from training.synthetic.profile import PROFILES
+
+    profiles = "\n".join(
+        textwrap.fill(
+            p.description, 79, initial_indent=f"  {name:<15} ", subsequent_indent=" " * 18
+        )
+        for name, p in PROFILES.items()
+    )
+    gen = sub.add_parser(
+        "generate",
+        help="write a synthetic environment with labelled attacks",
+        epilog=f"profiles (--profile):\n{profiles}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     gen.add_argument("--out", type=Path, required=True)
     gen.add_argument("--seed", type=int, default=7)
     gen.add_argument("--days", type=int, default=14)
@@ -300,6 +316,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--stratus",
         type=Path,
         help="folder of Stratus Red Team detonation logs to splice into the test period",
+    )
+    gen.add_argument(
+        "--profile",
+        default="default",
+        choices=list(PROFILES),
+        help="shape of the organisation (size, naming, hours, tools, machine cadence); "
+        "'default' is the one the models were developed on (listed below)",
     )
     gen.set_defaults(handler=cmd_generate)
 

@@ -12,8 +12,14 @@ injected into the test period, and real Stratus Red Team detonations can be
 spliced in.
 
 Everything is drawn from named streams of one seed, so a seed gives
-byte-identical files. Modules: :mod:`.org` (who exists), :mod:`.catalogue`
-(what can be done), :mod:`.activity` (when), the behaviour modules
+byte-identical files. A :class:`~training.synthetic.profile.GeneratorProfile`
+(:data:`PROFILES`: ``default``, ``small-startup``, ``enterprise``,
+``follow-the-sun``) shifts the organisation's size, naming, hours, tools and
+machine cadence, so detection can be measured on an environment it was not
+tuned to; ``default`` is the organisation described above (:mod:`.profile`).
+
+Modules: :mod:`.org` (who exists), :mod:`.catalogue` (what can be done),
+:mod:`.clients` (with what), :mod:`.activity` (when), the behaviour modules
 (:mod:`.k8s_humans`, :mod:`.k8s_machines`, :mod:`.aws_humans`,
 :mod:`.aws_machines`, :mod:`.admission`, :mod:`.scans`, :mod:`.runtime`),
 :mod:`.benign`, :mod:`.attacks`, :mod:`.stratus`, the writers in
@@ -22,5 +28,6 @@ byte-identical files. Modules: :mod:`.org` (who exists), :mod:`.catalogue`
 
 from training.synthetic.attacks import SCENARIOS
 from training.synthetic.build import generate
+from training.synthetic.profile import PROFILES, GeneratorProfile
 
-__all__ = ["SCENARIOS", "generate"]
+__all__ = ["PROFILES", "SCENARIOS", "GeneratorProfile", "generate"]

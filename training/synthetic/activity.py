@@ -65,11 +65,44 @@ def human_sessions(
     start = day_start + (hours * HOUR).astype(np.int64)
     wfh = np.array([p.wfh for p in humans])
     vpn_day = rng.random(counts.shape) < wfh[:, None]
-    vpn = vpn_day.ravel()[rows] | (hours < 8.0) | (hours >= 19.0)
+    shift, stretch = _hours_shift(org)
+    vpn = vpn_day.ravel()[rows] | (hours < 8.0 + shift) | (hours >= 19.0 + shift + stretch)
     keep = (start >= period.start) & (start < period.end)
     keep &= ~joins[human] | (start >= period.test_start)
-    order = np.argsort(start[keep], kind="stable")
-    return Sessions(human[keep][order], start[keep][order], vpn[keep][order])
+    sessions = Sessions(human[keep], start[keep], vpn[keep])
+    if org.profile.new_hire_sessions:  # drawn last: the draws above stay as they are
+        sessions = _concat(sessions, _onboarding(rng, org, period))
+    order = np.argsort(sessions.start, kind="stable")
+    return Sessions(sessions.human[order], sessions.start[order], sessions.vpn[order])
+
+
+def _onboarding(rng: np.random.Generator, org: Org, period: Period) -> Sessions:
+    """The new hire's sure sessions, from the office during their first test day's hours."""
+    joiner = next(i for i, p in enumerate(org.humans) if p.joins)
+    n = org.profile.new_hire_sessions
+    start, length = org.profile.work_start, org.profile.day_hours
+    local = (rng.uniform(start + 0.5, start + length - 0.5, n) * HOUR).astype(np.int64)
+    utc = (local - org.humans[joiner].offset_min * MINUTE) % DAY  # within the first UTC day
+    return Sessions(
+        np.full(n, joiner, dtype=np.int64), period.test_start + utc, np.zeros(n, dtype=bool)
+    )
+
+
+def _concat(a: Sessions, b: Sessions) -> Sessions:
+    return Sessions(
+        np.concatenate([a.human, b.human]),
+        np.concatenate([a.start, b.start]),
+        np.concatenate([a.vpn, b.vpn]),
+    )
+
+
+def _hours_shift(org: Org) -> tuple[float, float]:
+    """How far the profile moves the working day: ``(start - 9:00, length - 8.5 h)``.
+
+    The day's shape (peaks, lunch, evening) is written for a 9:00 start of
+    8.5 hours and moved by these; both are exactly zero for the default.
+    """
+    return org.profile.work_start - 9.0, org.profile.day_hours - 8.5
 
 
 def _session_hours(
@@ -77,14 +110,18 @@ def _session_hours(
 ) -> FloatArray:
     """Local start hours: a morning and an afternoon peak around lunch, a rare evening."""
     n = len(human)
+    shift, stretch = _hours_shift(org)
     start_hour = np.array([p.start_hour for p in org.humans])[human]
     end_hour = start_hour + np.array([p.day_hours for p in org.humans])[human]
-    morning = np.clip(rng.normal(10.3, 1.0, n), start_hour, 12.2)
-    afternoon = np.clip(rng.normal(15.0, 1.6, n), 13.1, end_hour - 0.2)
+    morning = np.clip(rng.normal(10.3 + shift, 1.0, n), start_hour, 12.2 + shift)
+    afternoon = np.clip(
+        rng.normal(15.0 + shift + stretch / 2, 1.6, n), 13.1 + shift, end_hour - 0.2
+    )
     hours = np.where(rng.random(n) < 0.45, morning, afternoon)
     evening = rng.random(n) < 0.025
-    hours = np.where(evening, rng.uniform(19.0, 22.5, n), hours)
-    return np.where(is_weekend, rng.uniform(10.0, 18.0, n), hours)
+    late = shift + stretch
+    hours = np.where(evening, rng.uniform(19.0 + late, 22.5 + late, n), hours)
+    return np.where(is_weekend, rng.uniform(10.0 + shift, 18.0 + shift, n), hours)
 
 
 def expand(
@@ -143,18 +180,19 @@ def working_events(
     period: Period,
     offsets_min: IntArray,
     per_weekday: FloatArray,
+    hours: tuple[float, float] = (9.5, 17.5),
 ) -> tuple[IntArray, IntArray]:
     """Events (merges, plans) of several groups during their working day, weekdays only.
 
-    ``offsets_min`` and ``per_weekday`` have one entry per group; returns
-    ``(group index, time)`` per event.
+    ``offsets_min`` and ``per_weekday`` have one entry per group; ``hours`` is
+    the local span events fall in; returns ``(group index, time)`` per event.
     """
     days = np.arange(period.days)
     weekdays = weekday(period.start + days * DAY) < 5
     counts = rng.poisson(per_weekday[:, None] * weekdays[None, :])
     rows = np.repeat(np.arange(counts.size), counts.ravel())
     group, day = rows // len(days), rows % len(days)
-    local = rng.uniform(9.5, 17.5, len(rows))
+    local = rng.uniform(hours[0], hours[1], len(rows))
     times = period.start + day * DAY - offsets_min[group] * MINUTE + (local * HOUR).astype(np.int64)
     keep = (times >= period.start) & (times < period.end)
     order = np.argsort(times[keep], kind="stable")

@@ -63,7 +63,7 @@ def rbac_privilege_escalation(ctx: Context, label: str) -> list[Batch]:
     }
     secrets = [
         ("argocd", "argocd-initial-admin-secret"),
-        (f"{ctx.org.teams[0].name}-prod", f"{ctx.org.teams[0].apps[0]}-db-credentials"),
+        (ctx.org.ns(ctx.org.teams[0], "prod"), f"{ctx.org.teams[0].apps[0]}-db-credentials"),
         ("kube-system", "aws-load-balancer-tls"),
     ]
     rows = [
@@ -121,7 +121,7 @@ def rbac_privilege_escalation(ctx: Context, label: str) -> list[Batch]:
 def stolen_serviceaccount_token(ctx: Context, label: str) -> list[Batch]:
     """An application's service-account token used from outside: can-i, then secrets everywhere."""
     team = ctx.org.teams[int(ctx.rng.integers(len(ctx.org.teams)))]
-    ns, app = f"{team.name}-prod", team.apps[0]
+    ns, app = ctx.org.ns(team, "prod"), team.apps[0]
     actor = f"system:serviceaccount:{ns}:{app}"
     own = (
         f'RBAC: allowed by RoleBinding "{app}/{ns}" of Role "{app}" to ServiceAccount "{app}/{ns}"'
@@ -175,7 +175,7 @@ def secrets_enumeration(ctx: Context, label: str) -> list[Batch]:
     p = ctx.person()
     team = ctx.org.teams[p.team]
     t = ctx.at(2, 11.25, p.offset_min)
-    own = [f"{team.name}-dev", f"{team.name}-staging"]
+    own = [ctx.org.ns(team, "dev"), ctx.org.ns(team, "staging")]
     others = [n.name for n in ctx.org.namespaces if n.team != p.team]
     targets = own + [others[i] for i in ctx.rng.choice(len(others), 10, replace=False).tolist()]
     offsets = ctx.gaps(len(targets) + 6, 9.0)
@@ -195,7 +195,7 @@ def secrets_enumeration(ctx: Context, label: str) -> list[Batch]:
                 reason=edit_reason(team, ns) if allowed else None,
             )
         )
-    staging, prod = f"{team.name}-staging", f"{team.name}-prod"
+    staging, prod = ctx.org.ns(team, "staging"), ctx.org.ns(team, "prod")
     for j in range(6):
         ns = staging if j < 4 else prod
         app = team.apps[j % len(team.apps)]
@@ -220,7 +220,7 @@ def exec_into_production(ctx: Context, label: str) -> list[Batch]:
     """At night, an engineer opens shells in production pods; Falco sees what they run there."""
     p = ctx.person()
     team = ctx.org.teams[p.team]
-    ns = f"{team.name}-prod"
+    ns = ctx.org.ns(team, "prod")
     ns_index = ctx.org.namespace_index(ns)
     t = ctx.at(0, 2.66, p.offset_min)
     pods = ctx.inventory.pod(
@@ -298,7 +298,7 @@ def mass_deletion(ctx: Context, label: str) -> list[Batch]:
     t = ctx.at(1, 18.9, p.offset_min)
     rows = []
     steps: list[tuple[str, str, str, str | None]] = []
-    for ns in (f"{team.name}-prod", f"{team.name}-staging"):
+    for ns in (ctx.org.ns(team, "prod"), ctx.org.ns(team, "staging")):
         for app in team.apps:
             steps += [
                 ("delete", "deployments", ns, app),
@@ -510,7 +510,7 @@ def policy_denials_then_privileged_pod(ctx: Context, label: str) -> list[Batch]:
     through a policy exemption label; the scanners keep reporting it."""
     p = ctx.person()
     team = ctx.org.teams[p.team]
-    ns = f"{team.name}-staging"
+    ns = ctx.org.ns(team, "staging")
     reason = edit_reason(team, ns)
     t = ctx.at(0, 19.3, p.offset_min)
     refusals = (

@@ -11,6 +11,7 @@ hour and a backup user snapshots every night. All of it periodic. Pipelines
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,18 +89,19 @@ def tasks(org: Org) -> list[AwsTask]:
         "s3:GetBucketPolicy=0.2 s3:GetBucketAcl=0.2",
     )
     sync = "iam:s3-sync-legacy"
+    every = org.profile.sync_every_min * MINUTE
+    at = 7 * MINUTE % every
     t += [
-        AwsTask(sync, "s3:ListObjects", every=HOUR, offset=7 * MINUTE),
-        AwsTask(sync, "s3:PutObject", every=HOUR, offset=7 * MINUTE + 3 * US),
-        AwsTask(sync, "s3:PutObject", every=HOUR, offset=7 * MINUTE + 9 * US),
+        AwsTask(sync, "s3:ListObjects", every=every, offset=at),
+        AwsTask(sync, "s3:PutObject", every=every, offset=at + 3 * US),
+        AwsTask(sync, "s3:PutObject", every=every, offset=at + 9 * US),
     ]
     backup = "iam:backup-agent"
     nightly = ["ec2:DescribeVolumes", "rds:DescribeDBInstances"]
     nightly += ["ec2:CreateSnapshot"] * 6 + ["ec2:DescribeSnapshots"] + ["ec2:DeleteSnapshot"] * 6
     nightly += ["rds:CreateDBSnapshot"] * 2
-    t += [
-        AwsTask(backup, op, every=DAY, offset=2 * HOUR + i * 4 * US) for i, op in enumerate(nightly)
-    ]
+    night = int(org.profile.backup_hour * HOUR)
+    t += [AwsTask(backup, op, every=DAY, offset=night + i * 4 * US) for i, op in enumerate(nightly)]
     return t
 
 
@@ -138,6 +140,7 @@ def machine_calls(rng: np.random.Generator, org: Org, period: Period, per_day: f
     ks = rng.integers(0, 10**6, n).tolist()
     failures = (rng.random(n) < 0.002).tolist()
     targets = {t.principal: _target(org, org.aws[t.principal]) for t in all_tasks}
+    sessions = _sessions(org, [t.principal for t in all_tasks], task, times).tolist()
     rows: list[dict[str, Any]] = []
     for i, (ti, t) in enumerate(zip(task.tolist(), times.tolist(), strict=True)):
         spec = all_tasks[ti]
@@ -152,10 +155,27 @@ def machine_calls(rng: np.random.Generator, org: Org, period: Period, per_day: f
                 "agent": principal.agent,
                 "error": "ThrottlingException" if failures[i] else None,
                 "params": params(spec.op, targets[spec.principal], ks[i]),
-                "session": t - t % HOUR,  # temporary credentials renew hourly
+                "session": sessions[i],
             }
         )
     return AwsCalls.rows(rows)
+
+
+def _sessions(org: Org, principals: list[str], task: IntArray, times: IntArray) -> IntArray:
+    """The start of the credentials' session of each call (µs).
+
+    Temporary credentials renew every ``machine_session_minutes`` (hourly by
+    default, on the hour). When sessions are not named after the caller, each
+    principal renews at its own minute, as independent clients do, so session
+    names (which carry the creation time) are not shared by all machines.
+    """
+    every = org.profile.machine_session_minutes * MINUTE
+    if org.profile.machine_sessions == "stable":
+        phase = np.zeros(len(principals), dtype=np.int64)
+    else:
+        phase = np.array([zlib.crc32(p.encode()) % every for p in principals], dtype=np.int64)
+    start: IntArray = times - (times - phase[task]) % every
+    return start
 
 
 TERRAFORM_READS = words(

@@ -41,8 +41,9 @@ def deploy_burst(ctx: Context, t: int, label: str | None) -> list[Batch]:
 def oncall_night(ctx: Context, t: int, label: str | None) -> list[Batch]:
     """An SRE paged at 3 a.m.: looks at a failing service, restarts pods, scales a node group."""
     p = ctx.person(kinds=("platform",), roles=("sre",))
-    team = ctx.org.teams[int(ctx.rng.integers(len(ctx.org.teams) - 2))]
-    ns, app = f"{team.name}-prod", team.apps[0]
+    services = [t for t in ctx.org.teams if t.kind in ("product", "data")]
+    team = services[int(ctx.rng.integers(len(services)))]
+    ns, app = ctx.org.ns(team, "prod"), team.apps[0]
     ns_index = ctx.org.namespace_index(ns)
     pods = ctx.inventory.pod(
         np.full(3, ns_index), np.zeros(3, np.int64), np.full(3, t), np.arange(3)
@@ -102,7 +103,7 @@ def role_change(ctx: Context, t: int, label: str | None) -> list[Batch]:
     binding = f"{new_team.name}-edit-{mover.short.replace('.', '-')}"
     rows = []
     for i, env in enumerate(("dev", "staging", "prod")):
-        ns = f"{new_team.name}-{env}"
+        ns = ctx.org.ns(new_team, env)
         body = {
             "kind": "RoleBinding",
             "apiVersion": "rbac.authorization.k8s.io/v1",
@@ -143,7 +144,7 @@ def role_change(ctx: Context, t: int, label: str | None) -> list[Batch]:
     ]
     offsets = ctx.gaps(len(work), 60.0)
     for i, (verb, resource, env, name) in enumerate(work):
-        ns = f"{new_team.name}-{env}"
+        ns = ctx.org.ns(new_team, env)
         reason = (
             edit_reason(new_team, ns)
             if verb not in ("get", "list")

@@ -22,8 +22,8 @@ from training.synthetic.batch import Batch, merge, split
 from training.synthetic.clock import Period
 from training.synthetic.emitter import Emitter
 from training.synthetic.inventory import Inventory
-from training.synthetic.labels import collect
 from training.synthetic.org import build_org
+from training.synthetic.profile import GeneratorProfile, resolve
 from training.synthetic.randomness import stream
 from training.synthetic.scenario import Context
 from training.synthetic.stratus import splice
@@ -45,19 +45,27 @@ def generate(
     days: int = 14,
     events_per_day: int = 4000,
     stratus: Path | None = None,
+    profile: GeneratorProfile | str = "default",
 ) -> dict[str, int]:
     """Write the synthetic environment into ``out``; returns line and label counts.
 
     ``days`` (at least 2) is the whole span, the last quarter of it the test
     period; ``events_per_day`` is the average number of normal lines a day;
-    ``stratus`` is a folder of Stratus Red Team detonation logs to splice in.
+    ``stratus`` is a folder of Stratus Red Team detonation logs to splice in;
+    ``profile`` (one of :data:`training.synthetic.PROFILES` or its name) shapes
+    the organisation: ``default`` is the one the models were developed on.
     """
+    # Labels are named by the project's own adapters; imported here so that listing
+    # profiles (the command line's help) does not load the feature pipeline.
+    from training.synthetic.labels import collect
+
+    shape = resolve(profile)
     if days < 2:
         raise ValueError("days must be at least 2 (a training and a test period)")
     if events_per_day < 1:
         raise ValueError("events_per_day must be positive")
     period = Period.of(days)
-    org = build_org(stream(seed, "org"))
+    org = build_org(stream(seed, "org"), shape)
     inventory = Inventory(stream(seed, "inventory"), org, period.start, period.days)
     emit = Emitter(stream(seed, "ids"), org)
     ctx = Context(org, inventory, period, stream(seed, "scenarios"), emit)

@@ -52,7 +52,7 @@ def _placement(org: Org, humans: IntArray, ns: IntArray, actions: IntArray) -> I
     team = np.array([p.team for p in org.humans])[humans]
     platform = np.array([t.kind == "platform" for t in org.teams])[team]
     ns_team = np.array([n.team for n in org.namespaces])[ns]
-    dev_of_team = np.array([org.namespace_index(f"{t.name}-dev") for t in org.teams])[team]
+    dev_of_team = np.array([org.namespace_index(org.ns(t, "dev")) for t in org.teams])[team]
     env = envs[ns]
     own = ns_team == team
     allowed_write = own & ((env == "staging") | (env == "dev") | (platform & (env == "infra")))

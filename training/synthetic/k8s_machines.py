@@ -230,12 +230,18 @@ def _expand_scope(org: Org, scope: str) -> list[tuple[int, str | None]]:
 def machine_calls(
     rng: np.random.Generator, org: Org, inventory: Inventory, period: Period, per_day: float
 ) -> K8sCalls:
-    """All periodic machine calls over the period, about ``per_day`` a day in total."""
+    """All periodic machine calls over the period, about ``per_day`` a day in total.
+
+    The profile's ``k8s_cadence`` speeds up or slows down the tasks on a
+    resource relative to the others (the total stays ``per_day``).
+    """
     rows: list[tuple[Task, int, str | None, float]] = []
+    cadence = dict(org.profile.k8s_cadence)  # resource -> rate multiplier (default: none)
     for task in tasks(org):
         targets = _expand_scope(org, task.scope)
+        weight = task.weight * cadence[task.resource] if task.resource in cadence else task.weight
         for index, name in targets:
-            rows.append((task, index, name, task.weight / len(targets)))
+            rows.append((task, index, name, weight / len(targets)))
     total_weight = sum(r[3] for r in rows)
     rate = np.array([r[3] / total_weight * per_day for r in rows])  # calls per day
     period_us = np.maximum(DAY / np.maximum(rate, 1e-9), US).astype(np.int64)
@@ -299,7 +305,7 @@ def deploy_calls(rng: np.random.Generator, org: Org, team: IntArray, times: IntA
         name = org.teams[t].name
         actor = f"system:serviceaccount:ci:{name}-deployer"
         identity = org.k8s[actor]
-        ns = f"{name}-{e}"
+        ns = org.ns(org.teams[t], e)
         app = org.teams[t].apps[int(rng.integers(len(org.teams[t].apps)))]
         polls = int(rng.integers(2, 6))
         reason = allowed_by("deployer", "edit", f'ServiceAccount "{name}-deployer/ci"', ns)

@@ -104,7 +104,10 @@ def behaviour(
     per_team = np.full(
         len(org.teams), budget["deploys"] * 7 / 5 / LINES_PER_DEPLOY / len(org.teams)
     )
-    deploy_team, deploy_times = working_events(stream(seed, "deploys"), period, offsets, per_team)
+    hours = (org.profile.work_start + 0.5, org.profile.work_start + org.profile.day_hours)
+    deploy_team, deploy_times = working_events(
+        stream(seed, "deploys"), period, offsets, per_team, hours
+    )
 
     k8s_calls = K8sCalls.concat(
         [
@@ -124,7 +127,7 @@ def behaviour(
     platform = next(i for i, t in enumerate(org.teams) if t.kind == "platform")
     plans = budget["terraform"] * 7 / 5 / LINES_PER_PLAN
     _, plan_times = working_events(
-        stream(seed, "plans"), period, offsets[[platform]], np.array([plans])
+        stream(seed, "plans"), period, offsets[[platform]], np.array([plans]), hours
     )
     aws_calls = AwsCalls.concat(
         [

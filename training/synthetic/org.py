@@ -8,6 +8,11 @@ and one client version per tool. Service accounts and AWS roles have fixed
 addresses and user agents. Identifiers that must be stable (principal ids,
 access keys) are derived from names, not drawn, so they never shift when the
 random draws change.
+
+Its shape (how many people and teams, on which sites, how logins, namespaces
+and machine sessions are named, which tools people use, when they work) comes
+from a :class:`~training.synthetic.profile.GeneratorProfile`; the default one
+is the organisation described here.
 """
 
 from __future__ import annotations
@@ -26,10 +31,9 @@ from training.synthetic.catalogue import (
     TEAM_KINDS,
     words,
 )
+from training.synthetic.clients import K8S_COMMIT, K8S_VERSION, SDK_GO, session_name
+from training.synthetic.profile import DEFAULT, ENVS, GeneratorProfile, SessionStyle
 
-DOMAIN = "corp.example"
-K8S_VERSION = "v1.31.2"
-K8S_COMMIT = "5864a46"
 CLUSTER = "prod-main"
 
 
@@ -50,6 +54,10 @@ SITES: dict[str, Site] = {
     "ber": Site(60, "eu-west-1", "203.0.113.40", ("203.0.113.50", "203.0.113.51")),
     "blr": Site(330, "ap-southeast-1", "192.0.2.10", ("192.0.2.20", "192.0.2.21")),
     "sgp": Site(480, "ap-southeast-1", "192.0.2.40", ("192.0.2.50", "192.0.2.51")),
+    # Further offices, used only by shifted profiles (a follow-the-sun organisation).
+    "sao": Site(-180, "sa-east-1", "198.18.10.10", ("198.18.10.20", "198.18.10.21")),
+    "dxb": Site(240, "me-central-1", "198.18.20.10", ("198.18.20.20", "198.18.20.21")),
+    "syd": Site(660, "ap-southeast-2", "198.18.30.10", ("198.18.30.20", "198.18.30.21")),
 }
 
 # name, kind, site, applications
@@ -66,6 +74,17 @@ TEAM_SPECS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("web", "product", "sfo", ("storefront", "cms", "assets")),
     ("platform", "platform", "lon", ("internal-portal", "status-page", "chatops")),
     ("security", "security", "nyc", ("scanner", "siem-forwarder", "vault-agent")),
+)
+# More teams, for larger shifted organisations (the twelve above are the default).
+EXTRA_TEAM_SPECS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("billing", "product", "nyc", ("invoicing", "tax-engine", "dunning")),
+    ("logistics", "product", "ber", ("shipping-api", "route-planner", "tracking")),
+    ("support", "product", "blr", ("helpdesk", "chat-widget", "kb-search")),
+    ("partners", "product", "lon", ("partner-api", "partner-webhooks", "onboarding")),
+    ("ads", "product", "sgp", ("ad-server", "bidder", "campaigns")),
+    ("growth", "product", "sfo", ("experiments", "referrals", "landing-pages")),
+    ("fraud", "data", "sfo", ("risk-scorer", "rules-engine", "case-manager")),
+    ("warehouse", "data", "lon", ("dwh-loader", "dbt-runner", "bi-gateway")),
 )
 
 # Infrastructure namespaces, all owned by the platform team.
@@ -96,27 +115,6 @@ LAST_NAMES = words(
     "yamamoto zhang"
 )
 
-KUBECTL_AGENTS = (
-    "kubectl/v1.30.4 (darwin/arm64) kubernetes/a51b3b7",
-    f"kubectl/{K8S_VERSION} (darwin/arm64) kubernetes/{K8S_COMMIT}",
-    f"kubectl/{K8S_VERSION} (linux/amd64) kubernetes/{K8S_COMMIT}",
-    "kubectl/v1.29.8 (linux/amd64) kubernetes/7c48c2b",
-    "k9s/v0.32.5 (darwin/arm64) kubernetes/$Format",
-    "Lens/2024.9.300059",
-)
-AWS_CLI_AGENTS = (
-    "aws-cli/2.15.30 Python/3.11.8 Darwin/23.3.0 exe/x86_64 prompt/off",
-    "aws-cli/2.17.18 Python/3.11.9 Darwin/23.5.0 exe/arm64 prompt/off",
-    "aws-cli/2.13.25 Python/3.11.5 Linux/6.5.0-35-generic exe/x86_64.ubuntu.22 prompt/off",
-    "Boto3/1.34.84 md/Botocore#1.34.84 ua/2.0 os/macos#23.4.0 md/arch#arm64 lang/python#3.12.2",
-)
-BROWSER_AGENTS = (
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/122.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:123.0) Gecko/20100101 Firefox/123.0",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/122.0.0.0 Safari/537.36 Edg/122.0.2365.80",
-)
 PERMISSION_SETS = {
     "product": "DeveloperAccess",
     "data": "DataEngineer",
@@ -212,11 +210,24 @@ class AwsPrincipal:
     ips: tuple[str, ...]
     agent: str
     name: str  # user, role or service name
-    session: str = ""  # role session name for assumed roles
+    session: str = ""  # role session name for assumed roles (with ``stable`` naming)
     permission_set: str = ""
+    session_style: SessionStyle = "stable"  # see :func:`.clients.session_name`
 
-    def identity(self, session_start: str, access_key: str, mfa: bool = False) -> dict[str, Any]:
-        """The ``userIdentity`` object CloudTrail records for this principal."""
+    def session_name(self, session_us: int | None = None) -> str:
+        """The role session name of the session started at ``session_us`` (µs)."""
+        if self.session_style == "stable" or session_us is None:
+            return self.session
+        return session_name(self.session_style, self.key, self.agent, session_us)
+
+    def identity(
+        self, session_start: str, access_key: str, mfa: bool = False, session_us: int | None = None
+    ) -> dict[str, Any]:
+        """The ``userIdentity`` object CloudTrail records for this principal.
+
+        ``session_us`` (the session's start) names the session of a role whose
+        sessions are not named after the caller.
+        """
         acct = self.account
         if self.kind == "service":
             return {"type": "AWSService", "invokedBy": self.name}
@@ -252,10 +263,11 @@ class AwsPrincipal:
             }
         role_id = "AROA" + stable_token(f"{acct}/{self.name}", 17)
         role_path = "aws-reserved/sso.amazonaws.com/" if self.kind == "sso" else ""
+        session = self.session_name(session_us)
         return {
             "type": "AssumedRole",
-            "principalId": f"{role_id}:{self.session}",
-            "arn": f"arn:aws:sts::{acct}:assumed-role/{self.name}/{self.session}",
+            "principalId": f"{role_id}:{session}",
+            "arn": f"arn:aws:sts::{acct}:assumed-role/{self.name}/{session}",
             "accountId": acct,
             "accessKeyId": access_key,
             "sessionContext": {
@@ -299,21 +311,43 @@ class Org:
     human_aws_weights: npt.NDArray[np.float64]  # humans x human_aws_ops
     nodes: tuple[str, ...]
     buckets: dict[str, str] = field(default_factory=dict)  # team -> bucket
+    profile: GeneratorProfile = DEFAULT  # the shape it was built to (hours, naming, cadence)
 
     def namespace_index(self, name: str) -> int:
         return next(i for i, ns in enumerate(self.namespaces) if ns.name == name)
+
+    def ns(self, team: Team, env: str) -> str:
+        """The name of ``team``'s namespace for ``env`` under this organisation's naming."""
+        return self.profile.namespace(team.name, env)
+
+    def team_of(self, kind: str) -> Team:
+        """The first team of a kind (there is one ``platform`` and one ``security`` team)."""
+        return next(t for t in self.teams if t.kind == kind)
+
+    def owner_name(self, namespace: str) -> str:
+        """The team an application namespace belongs to (for image repositories); for an
+        infrastructure or unknown namespace, its first word, as the registry is laid out."""
+        for ns in self.namespaces:
+            if ns.name == namespace and ns.env != "infra":
+                return self.teams[ns.team].name
+        return namespace.rsplit("-", 1)[0]
 
     def sso(self, human: Human) -> AwsPrincipal:
         return self.aws[human.username]
 
 
-def _people(rng: np.random.Generator, count: int) -> list[str]:
+def _people(rng: np.random.Generator, count: int, style: str = "first.last") -> list[str]:
+    """``count`` distinct local parts of logins (before any ``@domain``), in ``style``."""
+    if style == "employee-id":
+        return [f"u{10_000 + n}" for n in rng.choice(90_000, size=count, replace=False).tolist()]
     names: list[str] = []
     seen: set[str] = set()
     while len(names) < count:
         first = FIRST_NAMES[int(rng.integers(len(FIRST_NAMES)))]
         last = LAST_NAMES[int(rng.integers(len(LAST_NAMES)))]
-        name = f"{first}.{last}"
+        name = {"first.last": f"{first}.{last}", "flast": f"{first[0]}{last}", "first": first}[
+            style
+        ]
         if name in seen:
             name = f"{name}{int(rng.integers(2, 99))}"
         if name not in seen:
@@ -322,15 +356,45 @@ def _people(rng: np.random.Generator, count: int) -> list[str]:
     return names
 
 
-def _namespaces() -> tuple[list[Team], list[Namespace]]:
-    teams = [Team(name, kind, site, apps) for name, kind, site, apps in TEAM_SPECS]
+def _teams(profile: GeneratorProfile) -> list[Team]:
+    """The profile's teams in its order, on its sites; checked for what scenarios need."""
+    specs = {spec[0]: spec for spec in TEAM_SPECS + EXTRA_TEAM_SPECS}
+    unknown = [name for name in profile.teams if name not in specs]
+    if unknown:
+        raise ValueError(f"{profile.name}: unknown teams {unknown} (known: {sorted(specs)})")
+    chosen = [specs[name] for name in profile.teams] if profile.teams else list(TEAM_SPECS)
+    sites = profile.team_sites
+    teams = [
+        Team(name, kind, sites[i % len(sites)] if sites else site, apps)
+        for i, (name, kind, site, apps) in enumerate(chosen)
+    ]
+    apps = [app for t in teams for app in t.apps]
+    if len(set(apps)) != len(apps):  # workload roles are keyed by application
+        raise ValueError(f"{profile.name}: two teams share an application name")
+    kinds = [t.kind for t in teams]
+    if kinds.count("product") < 2 or "data" not in kinds:
+        raise ValueError(f"{profile.name}: scenarios need two product teams and a data team")
+    if kinds.count("platform") != 1 or kinds.count("security") != 1:
+        raise ValueError(f"{profile.name}: exactly one platform and one security team")
+    missing = sorted({t.site for t in teams} - SITES.keys())
+    if missing:
+        raise ValueError(f"{profile.name}: unknown sites {missing} (known: {sorted(SITES)})")
+    return teams
+
+
+def _namespaces(profile: GeneratorProfile) -> tuple[list[Team], list[Namespace]]:
+    """Three namespaces per team (team-major: staging of team ``k`` is ``3k + 1``), then infra."""
+    teams = _teams(profile)
     namespaces: list[Namespace] = []
     for index, team in enumerate(teams):
-        for env in ("prod", "staging", "dev"):
-            namespaces.append(Namespace(f"{team.name}-{env}", index, env, team.apps))
+        for env in ENVS:
+            namespaces.append(Namespace(profile.namespace(team.name, env), index, env, team.apps))
     platform = next(i for i, t in enumerate(teams) if t.kind == "platform")
     for name, apps in INFRA_NAMESPACES.items():
         namespaces.append(Namespace(name, platform, "infra", apps))
+    names = [ns.name for ns in namespaces]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{profile.name}: namespace names collide: {sorted(names)}")
     return teams, namespaces
 
 
@@ -374,7 +438,10 @@ def _personal_mix(
 
 
 def _humans(
-    rng: np.random.Generator, teams: list[Team], namespaces: list[Namespace], count: int
+    rng: np.random.Generator,
+    teams: list[Team],
+    namespaces: list[Namespace],
+    profile: GeneratorProfile,
 ) -> tuple[
     list[Human],
     npt.NDArray[np.float64],
@@ -382,8 +449,14 @@ def _humans(
     list[str],
     npt.NDArray[np.float64],
 ]:
-    sizes = rng.multinomial(count - len(teams), np.ones(len(teams)) / len(teams)) + 1
-    names = _people(rng, count + 1)
+    count, least = profile.people, profile.min_team_size
+    if count < least * len(teams):
+        raise ValueError(f"{profile.name}: {count} people cannot fill {len(teams)} teams")
+    sizes = rng.multinomial(count - least * len(teams), np.ones(len(teams)) / len(teams)) + least
+    names = _people(rng, count + 1, profile.username_style)
+    start, length = profile.work_start, profile.day_hours
+    kubectl, kubectl_weights = profile.kubectl_agents, list(profile.kubectl_weights)
+    cli, browsers = profile.aws_cli_agents, profile.browser_agents
     aws_ops = sorted({op for mix in HUMAN_AWS_MIXES.values() for op in mix})
     k8s_base = np.array([a.weights for a in HUMAN_K8S_ACTIONS], dtype=np.float64)
     humans: list[Human] = []
@@ -409,20 +482,18 @@ def _humans(
             aws_base = {"product": 0.2, "data": 0.45, "platform": 0.35, "security": 0.45}[team.kind]
             humans.append(
                 Human(
-                    username=f"{names[len(humans)]}@{DOMAIN}",
+                    username=profile.username(names[len(humans)]),
                     team=team_index,
                     role=role,
                     offset_min=site.offset_min,
                     office_ip=site.office_ip,
                     vpn_ip=site.vpn_ips[int(rng.integers(len(site.vpn_ips)))],
-                    k8s_agent=KUBECTL_AGENTS[
-                        int(rng.choice(len(KUBECTL_AGENTS), p=[0.2, 0.3, 0.2, 0.1, 0.12, 0.08]))
-                    ],
-                    cli_agent=AWS_CLI_AGENTS[int(rng.integers(len(AWS_CLI_AGENTS)))],
-                    browser_agent=BROWSER_AGENTS[int(rng.integers(len(BROWSER_AGENTS)))],
+                    k8s_agent=kubectl[int(rng.choice(len(kubectl), p=kubectl_weights))],
+                    cli_agent=cli[int(rng.integers(len(cli)))],
+                    browser_agent=browsers[int(rng.integers(len(browsers)))],
                     activity=float(rng.lognormal(0.0, 0.45)) * (1.6 if joins else 1.0),
-                    start_hour=float(np.clip(rng.normal(9.0, 0.8), 7.0, 11.0)),
-                    day_hours=float(np.clip(rng.normal(8.5, 0.6), 7.0, 10.0)),
+                    start_hour=float(np.clip(rng.normal(start, 0.8), start - 2.0, start + 2.0)),
+                    day_hours=float(np.clip(rng.normal(length, 0.6), length - 1.5, length + 1.5)),
                     aws_share=float(np.clip(rng.normal(aws_base, 0.08), 0.05, 0.8)),
                     wfh=float(rng.beta(2, 3)),
                     iam_user=iam_user,
@@ -437,7 +508,11 @@ def _humans(
 
 
 def _k8s_identities(
-    rng: np.random.Generator, humans: list[Human], teams: list[Team], namespaces: list[Namespace]
+    rng: np.random.Generator,
+    humans: list[Human],
+    teams: list[Team],
+    namespaces: list[Namespace],
+    profile: GeneratorProfile,
 ) -> tuple[dict[str, K8sIdentity], tuple[str, ...]]:
     """People, nodes, control-plane components and service accounts as the API server sees them."""
     out: dict[str, K8sIdentity] = {}
@@ -446,7 +521,7 @@ def _k8s_identities(
         out[h.username] = K8sIdentity(h.username, groups, h.office_ip, h.k8s_agent)
     kubelet = f"kubelet/{K8S_VERSION} (linux/amd64) kubernetes/{K8S_COMMIT}"
     nodes = []
-    for i in range(12):
+    for i in range(profile.nodes):
         ip = f"10.0.{16 * (i % 3) + int(rng.integers(1, 15))}.{int(rng.integers(10, 250))}"
         name = f"ip-{ip.replace('.', '-')}.ec2.internal"
         nodes.append(name)
@@ -527,7 +602,7 @@ def _k8s_identities(
             name,
             ("system:serviceaccounts", "system:serviceaccounts:ci", "system:authenticated"),
             f"10.42.{int(rng.integers(64, 72))}.{int(rng.integers(2, 254))}",
-            f"kubectl/{K8S_VERSION} (linux/amd64) kubernetes/{K8S_COMMIT}",
+            profile.deployer_kubectl,
         )
     return out, tuple(nodes)
 
@@ -538,8 +613,14 @@ def _aws_principals(
     teams: list[Team],
     accounts: dict[str, str],
     nodes: tuple[str, ...],
+    profile: GeneratorProfile,
 ) -> dict[str, AwsPrincipal]:
+    """Every AWS caller. Workload, add-on and pipeline roles name their sessions as the
+    profile's ``machine_sessions`` says; vendor integrations and nodes keep theirs (a vendor
+    fixes its session name, a node's is its instance)."""
     prod = accounts["prod"]
+    style = profile.machine_sessions
+    workload_agents = profile.workload_agents
     out: dict[str, AwsPrincipal] = {}
     for h in humans:
         team = teams[h.team]
@@ -567,7 +648,6 @@ def _aws_principals(
                 agent=h.cli_agent,
                 name=h.iam_user,
             )
-    sdk_go = "aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5 md/GOOS#linux md/GOARCH#amd64"
     for team in teams:
         region = SITES[team.site].region
         for app in team.apps[:2]:
@@ -577,14 +657,10 @@ def _aws_principals(
                 account=prod,
                 region=region,
                 ips=(f"10.0.{int(rng.integers(32, 64))}.{int(rng.integers(2, 254))}",),
-                agent=(
-                    "Boto3/1.34.84 md/Botocore#1.34.84 ua/2.0 os/linux#5.10.223 "
-                    "md/arch#x86_64 lang/python#3.12.4"
-                    if int(rng.integers(2))
-                    else f"{sdk_go} api/s3#1.58.2"
-                ),
+                agent=workload_agents[int(rng.integers(len(workload_agents)))],
                 name=f"{team.name}-{app}-irsa",
                 session=app,
+                session_style=style,
             )
         runner_ips = tuple(
             f"{int(rng.choice([4, 20, 52]))}.{int(rng.integers(1, 250))}."
@@ -597,10 +673,10 @@ def _aws_principals(
             account=prod,
             region=region,
             ips=runner_ips,
-            agent="aws-cli/2.17.20 Python/3.11.9 Linux/6.5.0-1025-azure exe/x86_64.ubuntu.22 "
-            "prompt/off command/ecr.get-login-password",
+            agent=profile.deploy_agent,
             name=f"gha-deploy-{team.name}",
             session="GitHubActions",
+            session_style=style,
         )
     for node in nodes:
         instance = "i-0" + stable_token(node, 16, "lower")
@@ -610,7 +686,7 @@ def _aws_principals(
             account=prod,
             region="us-east-1",
             ips=(node.removeprefix("ip-").removesuffix(".ec2.internal").replace("-", "."),),
-            agent=f"{sdk_go} api/ec2#1.171.0",
+            agent=f"{SDK_GO} api/ec2#1.171.0",
             name=f"{CLUSTER}-node-role",
             session=instance,
         )
@@ -620,21 +696,21 @@ def _aws_principals(
             "cluster-autoscaler-irsa",
             "cluster-autoscaler",
             "10.0.33.17",
-            f"{sdk_go} api/autoscaling#1.43.3",
+            f"{SDK_GO} api/autoscaling#1.43.3",
         ),
         (
             "role:external-dns",
             "external-dns-irsa",
             "external-dns",
             "10.0.35.90",
-            f"{sdk_go} api/route53#1.42.3",
+            f"{SDK_GO} api/route53#1.42.3",
         ),
         (
             "role:aws-load-balancer-controller",
             "aws-load-balancer-controller-irsa",
             "aws-load-balancer-controller",
             "10.0.34.41",
-            f"{sdk_go} api/elasticloadbalancingv2#1.34.1",
+            f"{SDK_GO} api/elasticloadbalancingv2#1.34.1",
         ),
         (
             "role:datadog",
@@ -651,16 +727,24 @@ def _aws_principals(
             "config.amazonaws.com",
         ),
     ):
-        out[key] = AwsPrincipal(key, "role", prod, "us-east-1", (ip,), agent, name, session)
+        vendor = key in ("role:datadog", "role:config")  # vendors fix their session names
+        out[key] = AwsPrincipal(
+            key,
+            "role",
+            prod,
+            "us-east-1",
+            (ip,),
+            agent,
+            name,
+            session,
+            session_style="stable" if vendor else style,
+        )
     for key, name, ip, agent in (
         (
             "iam:terraform-ci",
             "terraform-ci",
             "198.51.100.77",
-            "APN/1.0 HashiCorp/1.0 Terraform/1.9.5 (+https://www.terraform.io) "
-            "terraform-provider-aws/5.64.0 "
-            "(+https://registry.terraform.io/providers/hashicorp/aws) "
-            f"{sdk_go}",
+            profile.iac_agent,
         ),
         (
             "iam:backup-agent",
@@ -688,20 +772,21 @@ def _aws_principals(
             f"service:{service}", "service", prod, "us-east-1", (service,), service, service
         )
     out["root"] = AwsPrincipal(
-        "root", "root", prod, "us-east-1", ("198.51.100.40",), BROWSER_AGENTS[0], "root"
+        "root", "root", prod, "us-east-1", ("198.51.100.40",), profile.browser_agents[0], "root"
     )
     return out
 
 
-def build_org(rng: np.random.Generator, people: int = 300) -> Org:
-    """The organisation for one seed: ``people`` humans in twelve teams (plus one new hire)."""
-    teams, namespaces = _namespaces()
-    humans, k8s_w, ns_w, aws_ops, aws_w = _humans(rng, teams, namespaces, people)
+def build_org(rng: np.random.Generator, profile: GeneratorProfile = DEFAULT) -> Org:
+    """The organisation for one seed, shaped by ``profile`` (by default three hundred people
+    in twelve teams, plus one new hire)."""
+    teams, namespaces = _namespaces(profile)
+    humans, k8s_w, ns_w, aws_ops, aws_w = _humans(rng, teams, namespaces, profile)
     accounts = {
         env: str(int(rng.integers(10**11, 10**12))) for env in ("prod", "staging", "shared")
     }
-    k8s, nodes = _k8s_identities(rng, humans, teams, namespaces)
-    aws = _aws_principals(rng, humans, teams, accounts, nodes)
+    k8s, nodes = _k8s_identities(rng, humans, teams, namespaces, profile)
+    aws = _aws_principals(rng, humans, teams, accounts, nodes, profile)
     buckets = {t.name: f"corp-{t.name}-{accounts['prod'][-4:]}-data" for t in teams}
     unknown = [op for op in aws_ops if op not in AWS_OPS]
     if unknown:  # the tables are code: a typo is a bug, caught on first use
@@ -719,4 +804,5 @@ def build_org(rng: np.random.Generator, people: int = 300) -> Org:
         human_aws_weights=aws_w,
         nodes=nodes,
         buckets=buckets,
+        profile=profile,
     )

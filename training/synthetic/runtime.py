@@ -85,7 +85,7 @@ def alert(
     process = command.split(" ", 1)[0]
     node = org.nodes[zlib.crc32(pod.encode()) % len(org.nodes)]
     container_id = f"{zlib.crc32(('c/' + pod).encode()):08x}{zlib.crc32(pod.encode()) % 0xFFFF:04x}"
-    team = namespace.rsplit("-", 1)[0]
+    team = org.owner_name(namespace)
     repository = f"registry.corp.example/{team}/{container}"
     tty = 34816 if rule in ("Terminal shell in container", "Read sensitive file untrusted") else 0
     fields: dict[str, Any] = {
@@ -180,7 +180,7 @@ def scanner_alerts(rng: np.random.Generator, org: Org, period: Period) -> Batch:
     _, times = periodic(
         rng, np.array([6 * HOUR], dtype=np.int64), period.start, period.end, jitter=0.05
     )
-    namespace = "security-prod"
+    namespace = org.ns(org.team_of("security"), "prod")
     alerts = [
         alert(
             org,

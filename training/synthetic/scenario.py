@@ -31,15 +31,14 @@ class Context:
     def person(
         self, kinds: tuple[str, ...] = ("product",), roles: tuple[str, ...] = ("engineer",)
     ) -> Human:
-        """A not yet used person of the given team kinds and roles."""
-        pool = [
+        """A not yet used person of the given team kinds and roles (in a small organisation
+        that has run out of them, one who already played a part)."""
+        fitting = [
             h
             for h in self.org.humans
-            if self.org.teams[h.team].kind in kinds
-            and h.role in roles
-            and not h.joins
-            and h.username not in self.used
+            if self.org.teams[h.team].kind in kinds and h.role in roles and not h.joins
         ]
+        pool = [h for h in fitting if h.username not in self.used] or fitting
         chosen = pool[int(self.rng.integers(len(pool)))]
         self.used.add(chosen.username)
         return chosen

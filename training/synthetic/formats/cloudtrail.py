@@ -141,7 +141,7 @@ def write(
         if identity is None:
             temporary = principal.kind != "iam_user" or console
             access = principal.session_key(sessions[i]) if temporary else principal.long_term_key()
-            identity = principal.identity(session_text[i], access, calls.mfa[i])
+            identity = principal.identity(session_text[i], access, calls.mfa[i], sessions[i])
             identities[cache_key] = identity
         op = AWS_OPS[calls.op[i]]
         service = op.source.split(".", 1)[0]
