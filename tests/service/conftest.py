@@ -189,7 +189,7 @@ def scoring_model() -> LoadedModel:
         features,
         FEATURE_NAMES,
         FEATURE_SET_VERSION,
-        detector_names=("iforest",),
+        detector_names=("iforest", "autoencoder"),
         seed=0,
         baseline_state=state,
     )
