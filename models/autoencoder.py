@@ -69,7 +69,8 @@ class MLPAutoencoder(BaseDetector):  # type: ignore[misc]
             activation="relu",
             solver="adam",
             learning_rate_init=1e-3,
-            batch_size=256,
+            # early stopping holds out a tenth; a batch never exceeds what is left
+            batch_size=min(256, int(standardized.shape[0] * 0.9)),
             max_iter=self.max_iter,
             early_stopping=True,
             n_iter_no_change=5,

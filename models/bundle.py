@@ -104,7 +104,7 @@ class ScoringModel:
         held_out_rows = int(X.shape[0] * calibration_fraction)
         cross_fit = held_out_rows < CROSS_FIT_BELOW
         fit_rows = X if cross_fit else X[: X.shape[0] - held_out_rows]
-        detectors = {name: make_detector(name, seed=seed).fit(fit_rows) for name in detector_names}
+        detectors = {name: _fitted(name, seed, fit_rows) for name in detector_names}
         if cross_fit:
             reference = _out_of_fold_scores(detector_names, X, seed)
         else:
@@ -206,6 +206,12 @@ def combine(evidences: npt.NDArray[np.float64], rule: str) -> npt.NDArray[np.flo
     raise ModelError(f"unknown combination {rule!r}: one of {COMBINATION_RULES}")
 
 
+def _fitted(name: str, seed: int, X: npt.NDArray[np.float64]) -> BaseDetector:
+    """A detector fitted on ``X``; an isolation forest samples at most the rows there are."""
+    params = {"max_samples": min(512, X.shape[0])} if name == "iforest" else {}
+    return make_detector(name, seed=seed, **params).fit(X)
+
+
 def _out_of_fold_scores(
     detector_names: tuple[str, ...], X: npt.NDArray[np.float64], seed: int
 ) -> dict[str, npt.NDArray[np.float64]]:
@@ -216,7 +222,7 @@ def _out_of_fold_scores(
     for fold in range(FOLDS):
         inside = fold_of == fold
         for name in detector_names:
-            detector = make_detector(name, seed=seed + fold + 1).fit(X[~inside])
+            detector = _fitted(name, seed + fold + 1, X[~inside])
             scores[name][inside] = detector.decision_function(X[inside])
     return scores
 

@@ -109,7 +109,7 @@ class TailCalibrator:
         calibrator.tail_start = start
         calibrator.tail_scale = scale
         calibrator.log_tail_probability_at_start = float(
-            np.log(calibrator._empirical(np.array([start]))[0])
+            calibrator._log_empirical(np.array([start]))[0]
         )
         return calibrator
 
@@ -119,10 +119,27 @@ class TailCalibrator:
         at_least = n - np.searchsorted(self.sorted_scores, raw, side="left")
         return np.asarray((at_least + 1.0) / (n + 1.0), dtype=np.float64)
 
+    def _log_empirical(self, raw: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The empirical log tail probability, interpolated between reference scores.
+
+        A step function would give every raw score between two reference points the
+        same probability; with a few hundred reference events that ties whole bands
+        of a ranking. Interpolating (linearly in log p) keeps it strictly falling.
+        """
+        points = np.unique(self.sorted_scores)
+        if points.size < 2:
+            return np.log(self._empirical(raw))
+        log_p = np.log(self._empirical(points))
+        inside = np.interp(raw, points, log_p)
+        # Beyond the largest reference score the step value holds (the tail takes over).
+        return np.asarray(
+            np.where(raw > points[-1], np.log(self._empirical(raw)), inside), dtype=np.float64
+        )
+
     def log_tail_probability(self, raw: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Natural log of the tail probability (no floor: it keeps falling with the raw score)."""
         raw_arr = np.asarray(raw, dtype=np.float64)
-        log_p = np.log(self._empirical(raw_arr))
+        log_p = self._log_empirical(raw_arr)
         beyond = raw_arr > self.tail_start
         if beyond.any():
             extrapolated = (

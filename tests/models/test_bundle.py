@@ -4,7 +4,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from models.bundle import ScoringModel
+from models.bundle import ScoringModel, combine
 from models.calibration import score_for_rate
 from models.exceptions import ModelError
 
@@ -72,4 +72,47 @@ def test_empty_batch_scores_to_empty_arrays(model: ScoringModel) -> None:
 
 def test_too_little_data_is_refused_with_a_reason() -> None:
     with pytest.raises(ModelError, match="too few"):
-        ScoringModel.train(_frame(np.random.default_rng(1), 60), NAMES, "test")
+        ScoringModel.train(_frame(np.random.default_rng(1), 140), NAMES, "test")
+
+
+def _skewed(rng: np.random.Generator, n: int) -> pl.DataFrame:
+    """Three continuous features of a quiet environment (rates, ages, rarities)."""
+    return pl.DataFrame(
+        {
+            "hour": rng.normal(13, 2, n),
+            "writes": rng.gamma(2.0, 1.0, n),
+            "rbac": rng.exponential(1.0, n),
+        }
+    )
+
+
+@pytest.mark.parametrize("training_events", [300, 1000])
+def test_a_small_model_ranks_without_ties_and_flags_its_most_extreme_events(
+    training_events: int,
+) -> None:
+    """Trained on a few hundred events, the top of a stream is still a strict ranking, and the
+    events far beyond anything in training cross the alert threshold."""
+    rng = np.random.default_rng(21)
+    model = ScoringModel.train(_skewed(rng, training_events), NAMES, "test", seed=2)
+    stream = _skewed(np.random.default_rng(22), 20_000).to_numpy()
+    extreme = np.column_stack([np.full(20, 13.0), np.linspace(40.0, 80.0, 20), np.full(20, 30.0)])
+    result = model.score_matrix(np.vstack([stream, extreme]))
+    top = np.sort(result.score)[::-1][: result.score.size // 100]
+    assert np.unique(top).size == top.size, "no ties among the top 1 %"
+    assert result.is_anomaly[-20:].all(), "the most extreme events reach the alert threshold"
+    assert (result.score < 100.0).all()
+    assert np.all(np.diff(result.score[-20:]) > 0), "more evidence, a higher score"
+    assert model.params["calibration"] == "5-fold out-of-fold"
+
+
+def test_combination_rules_rank_and_an_uninformative_detector_does_not_hide_a_signal() -> None:
+    """With ``max`` or ``hmp`` an event one detector calls extreme stays near the top even when
+    the other detector sees nothing unusual in it."""
+    e = np.array([[90.0, 5.0, 5.0], [1.0, 5.0, 5.0]])
+    for rule in ("max", "hmp"):
+        combined = combine(e, rule)
+        assert combined[0] > 80.0
+        assert combined[1] < 10.0
+    assert combine(e, "mean")[0] == pytest.approx(45.5)
+    with pytest.raises(ModelError, match="unknown combination"):
+        combine(e, "median")

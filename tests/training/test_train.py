@@ -7,14 +7,23 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
+import orjson
 import pytest
 
 from models import registry
 from models.calibration import TailCalibrator
 from models.detectors import make_detector
 from training.evaluate import read_labels
+from training.exceptions import TrainingError
 from training.synthetic import generate
-from training.train import TrainingOptions, ValidationSet, _read, promotion_gate, train
+from training.train import (
+    MIN_TRAINING_EVENTS,
+    TrainingOptions,
+    ValidationSet,
+    _read,
+    promotion_gate,
+    train,
+)
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +104,30 @@ def test_without_validation_data_an_existing_champion_is_kept(
     assert "no validation data" in second.reason
     assert registry.alias_version(config, "champion") == first.version
     assert registry.alias_version(config, "challenger") == second.version
+
+
+def test_too_few_events_get_a_clear_error_saying_how_many_are_needed(tmp_path: Path) -> None:
+    lines = [
+        orjson.dumps(
+            {
+                "kind": "Event",
+                "apiVersion": "audit.k8s.io/v1",
+                "auditID": f"a-{i}",
+                "stage": "ResponseComplete",
+                "verb": "get",
+                "user": {"username": "alice@example.com"},
+                "objectRef": {"resource": "pods", "namespace": "shop"},
+                "responseStatus": {"code": 200},
+                "requestReceivedTimestamp": f"2026-03-02T10:{i // 60:02d}:{i % 60:02d}Z",
+            }
+        )
+        for i in range(MIN_TRAINING_EVENTS - 1)
+    ]
+    data = tmp_path / "few.jsonl"
+    data.write_bytes(b"\n".join(lines) + b"\n")
+    with pytest.raises(
+        TrainingError,
+        match=rf"{MIN_TRAINING_EVENTS - 1} training events are too few"
+        rf".*at least {MIN_TRAINING_EVENTS}",
+    ):
+        train([data], _config(tmp_path), TrainingOptions())
