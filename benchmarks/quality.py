@@ -311,12 +311,12 @@ def datasets(args: argparse.Namespace) -> list[DataSet]:
             )
         chosen.append(
             DataSet(
-                "small account (small-startup, 7 d x 160/d) + real attacks",
+                "small account (small-startup, 7 d x 40/d) + real attacks",
                 "shifted",
                 104,
                 "small-startup",
                 days=7,
-                events_per_day=160,
+                events_per_day=40,
                 stratus=stratus,
                 otrf=True,
             )

@@ -28,9 +28,9 @@ PROCESSING_ORDER = ("event_time", "event_id")
 
 def feature_descriptions() -> dict[str, str]:
     """Feature name -> the first line of its definition's docstring (logged to MLflow)."""
-    return {f.__name__: (f.__doc__ or "").strip().splitlines()[0] for f in EVENT_FEATURES} | {
-        name: "entity history, see features/history.py" for name in HISTORY_FEATURE_NAMES
-    }
+    return {
+        f.__name__: (f.__doc__ or "").strip().splitlines()[0] for f in EVENT_FEATURES
+    } | HISTORY_FEATURES
 
 
 def compute_features(

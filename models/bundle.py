@@ -38,7 +38,7 @@ from models.detectors import DEFAULT_DETECTORS, make_detector
 from models.exceptions import FeatureMismatchError, ModelError
 from models.explain import Contribution, OcclusionExplainer
 
-COMBINATION_RULES = ("mean", "max", "hmp")
+COMBINATION_RULES = ("mean", "max", "hmp", "bounded")
 DEFAULT_COMBINATION = "mean"
 MIN_FIT_EVENTS = 150  # after the warm-up: 5 folds of 30 events each
 CROSS_FIT_BELOW = 2000  # calibration events: below this, calibrate out of fold
@@ -189,16 +189,22 @@ def combine(evidences: npt.NDArray[np.float64], rule: str) -> npt.NDArray[np.flo
     * ``max`` — the strongest detector (ties broken by the mean), so a detector that
       sees nothing cannot dilute one that does;
     * ``hmp`` — the harmonic mean of the tail probabilities: led by the strongest
-      detector like ``max`` but smooth, and stronger when several agree.
+      detector like ``max`` but smooth, and stronger when several agree;
+    * ``bounded`` — the mean of each detector's evidence bent below 100 as the published
+      score is (:func:`~models.calibration.published`): a detector whose evidence runs
+      away (an autoencoder's reconstruction error is unbounded, an isolation forest's
+      path length is not) cannot outvote the other, yet the order is kept.
 
     >>> e = np.array([[60.0, 20.0], [0.0, 20.0]])
-    >>> [combine(e, r).round(2).tolist() for r in ("mean", "max", "hmp")]
-    [[30.0, 20.0], [60.03, 20.02], [53.99, 20.0]]
+    >>> [combine(e, r).round(2).tolist() for r in ("mean", "max", "hmp", "bounded")]
+    [[30.0, 20.0], [60.03, 20.02], [53.99, 20.0], [30.0, 20.0]]
     """
     if rule == "mean":
         return np.asarray(evidences.mean(axis=0), dtype=np.float64)
     if rule == "max":
         return np.asarray(evidences.max(axis=0) + 1e-3 * evidences.mean(axis=0), dtype=np.float64)
+    if rule == "bounded":
+        return np.asarray(published(evidences).mean(axis=0), dtype=np.float64)
     if rule == "hmp":
         natural = evidences * (math.log(10.0) / SCORE_SCALE)  # -ln p
         pooled = np.logaddexp.reduce(natural, axis=0) - math.log(evidences.shape[0])

@@ -61,7 +61,7 @@ def published(evidence: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """
     e = np.maximum(np.asarray(evidence, dtype=np.float64), 0.0)
     room = 100.0 - KNEE
-    bent = 100.0 - room * room / (room + (e - KNEE))
+    bent = 100.0 - room * room / (room + np.maximum(e - KNEE, 0.0))
     return np.asarray(np.where(e <= KNEE, e, bent) + 0.0, dtype=np.float64)
 
 
@@ -137,17 +137,29 @@ class TailCalibrator:
         )
 
     def log_tail_probability(self, raw: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        """Natural log of the tail probability (no floor: it keeps falling with the raw score)."""
+        """Natural log of the tail probability (no floor: it keeps falling with the raw score).
+
+        Above the tail's start it is the lower of the empirical and the fitted tail;
+        beyond the largest reference score it falls from there at the tail's rate, so
+        it never flattens on the empirical floor ``1/(n+1)``.
+        """
         raw_arr = np.asarray(raw, dtype=np.float64)
         log_p = self._log_empirical(raw_arr)
-        beyond = raw_arr > self.tail_start
+        if not np.isfinite(self.tail_start):
+            return log_p
+        top = float(self.sorted_scores[-1])
+        within = (raw_arr > self.tail_start) & (raw_arr <= top)
+        log_p[within] = np.minimum(log_p[within], self._log_tail(raw_arr[within]))
+        beyond = raw_arr > top
         if beyond.any():
-            extrapolated = (
-                self.log_tail_probability_at_start
-                - (raw_arr[beyond] - self.tail_start) / self.tail_scale
-            )
-            log_p[beyond] = np.minimum(log_p[beyond], extrapolated)
+            at_top = min(float(self._log_empirical(np.array([top]))[0]), self._log_tail(top))
+            log_p[beyond] = at_top - (raw_arr[beyond] - top) / self.tail_scale
         return np.asarray(log_p, dtype=np.float64)
+
+    def _log_tail(self, raw: npt.ArrayLike) -> npt.NDArray[np.float64] | float:
+        return self.log_tail_probability_at_start - (np.asarray(raw) - self.tail_start) / (
+            self.tail_scale
+        )
 
     def tail_probability(self, raw: npt.ArrayLike) -> npt.NDArray[np.float64]:
         return np.exp(self.log_tail_probability(raw))
@@ -166,6 +178,6 @@ class TailCalibrator:
         [0.0, 6.0, 34.0]
         >>> # beyond the reference the tail keeps rising, and never reaches 100
         >>> [round(float(s), 1) for s in cal.score([1000.0, 1010.0, 1100.0, 5000.0])]
-        [60.0, 73.2, 97.4, 99.9]
+        [57.4, 73.2, 97.4, 99.9]
         """
         return published(self.evidence(raw))
