@@ -21,9 +21,9 @@ then test events continuing the same history), and every method scores the same
 test events:
 
 * ``ensemble`` — the production model (isolation forest + autoencoder, calibrated,
-  combined by the mean evidence), and ``ensemble-max`` / ``ensemble-hmp`` — the same
-  detectors combined by their maximum or by the harmonic mean of the tail
-  probabilities (:func:`models.bundle.combine`);
+  combined by the default rule, ``bounded``), and ``ensemble-<rule>`` — the same
+  detectors combined by the other rules of :func:`models.bundle.combine` (the mean
+  evidence, the maximum, the harmonic mean of the tail probabilities);
 * ``iforest``, ``autoencoder`` — each detector of the ensemble alone;
 * ``ecod`` — PyOD's ECOD, a parameter-free peer;
 * ``hst`` — River's HalfSpaceTrees, a streaming peer that learns and scores one
@@ -57,7 +57,7 @@ from features.files import read_events
 from features.pipeline import FEATURE_NAMES, FEATURE_SET_VERSION, compute_features
 from features.schema import to_frame
 from features.state import EntityState
-from models.bundle import COMBINATION_RULES, ScoringModel
+from models.bundle import COMBINATION_RULES, DEFAULT_COMBINATION, ScoringModel
 from models.detectors import make_detector
 from training.evaluate import evaluate, read_labels
 from training.synthetic import PROFILES, generate
@@ -154,7 +154,7 @@ def river_hst(
 
 
 def _ensemble_name(rule: str) -> str:
-    return "ensemble" if rule == "mean" else f"ensemble-{rule}"
+    return "ensemble" if rule == DEFAULT_COMBINATION else f"ensemble-{rule}"
 
 
 def run_dataset(out: Path, labels: pl.DataFrame, seed: int) -> dict[str, dict[str, float]]:
@@ -178,7 +178,7 @@ def run_dataset(out: Path, labels: pl.DataFrame, seed: int) -> dict[str, dict[st
             "flagged": float(scores.is_anomaly.sum()),
             "max_score": float(scores.score.max()),
         }
-        if rule == "mean":
+        if rule == DEFAULT_COMBINATION:
             for detector, detector_scores in model.detector_scores(X_test).items():
                 results[detector] = evaluate(ids, detector_scores, labels)
     started = time.perf_counter()
@@ -243,7 +243,8 @@ def scenario_markdown(all_results: dict[str, dict[str, dict[str, float]]]) -> st
 
 
 def _method_order(method: str) -> tuple[int, str]:
-    order = ["ensemble", "ensemble-max", "ensemble-hmp", "iforest", "autoencoder", "ecod", "hst"]
+    order = ["ensemble", "ensemble-mean", "ensemble-max", "ensemble-hmp", "ensemble-bounded"]
+    order += ["iforest", "autoencoder", "ecod", "hst"]
     return (order.index(method) if method in order else len(order), method)
 
 

@@ -39,7 +39,7 @@ from models.exceptions import FeatureMismatchError, ModelError
 from models.explain import Contribution, OcclusionExplainer
 
 COMBINATION_RULES = ("mean", "max", "hmp", "bounded")
-DEFAULT_COMBINATION = "mean"
+DEFAULT_COMBINATION = "bounded"
 MIN_FIT_EVENTS = 150  # after the warm-up: 5 folds of 30 events each
 CROSS_FIT_BELOW = 2000  # calibration events: below this, calibrate out of fold
 FOLDS = 5
