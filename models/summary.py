@@ -14,8 +14,12 @@ def _times(value: float) -> str:
 
 def _odds(surprise: float) -> str:
     """A surprise (``-ln p``) in words: "seen in 1 of 300 events" reads better than 5.7 nats."""
-    odds = math.exp(surprise)
-    return "usual" if odds < 2 else f"rare (about 1 in {odds:,.0f})"
+    odds = math.exp(min(surprise, 700.0))
+    if odds < 2:
+        return "usual"
+    if odds >= 1e6:
+        return "unseen (rarer than 1 in a million)"
+    return f"rare (about 1 in {odds:,.0f})"
 
 
 # How to say "this feature is unusual" in words, given its observed value.

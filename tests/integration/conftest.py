@@ -80,7 +80,9 @@ def expected_per_partition(trained: TrainedEnvironment, partitions: int) -> dict
 
     History is kept per partition, so each partition's events are scored offline
     on their own, in replay order, from the model's baseline — exactly as the
-    scorers see them, whichever process owns the partition.
+    scorers see them, whichever process owns the partition (including the report
+    memory that drops re-sent policy results: the environment-wide history counts
+    every event a partition scores).
     """
     from kafka.partitioner.default import murmur2
 
@@ -107,9 +109,16 @@ def expected_per_partition(trained: TrainedEnvironment, partitions: int) -> dict
         groups.setdefault(partition, []).append(value)
     expected: dict[str, float] = {}
     for values in groups.values():
-        events = [row for value in values for row in normalize_message(value)]
+        # As the scorer: a partition's history starts from the model's baseline, and a
+        # re-sent policy report only yields its results that are new or changed.
+        state = model.model.baseline_state.copy()
+        events = [
+            row
+            for value in values
+            for row in state.reports.new_or_changed(normalize_message(value))
+        ]
         frame, _ = to_frame(events)
-        scored = score_events(model, frame).frame.filter("is_anomaly")
+        scored = score_events(model, frame, state).frame.filter("is_anomaly")
         expected.update(zip(scored["event_id"], scored["score"], strict=True))
     return expected
 
