@@ -139,18 +139,21 @@ def _empty_table(keys: list[str], sums: tuple[str, ...], time_type: pl.DataType)
     )
 
 
-def _history(batch: pl.DataFrame, state: EntityState, name: str) -> pl.DataFrame:
-    """Per event: count and sums of earlier events with the same key, and its first time.
-
-    Advances the state's table past the batch.
+def _history_plan(
+    batch: pl.LazyFrame, state: EntityState, name: str, time_type: pl.DataType
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Per event: count and sums of earlier events with the same key, and its first time;
+    and the table advanced past the batch. Both lazy: every table is planned first and
+    all are collected at once (:func:`_collect_histories`), so the fixed cost of an
+    operation is paid once per batch rather than once per table.
     """
     table = TABLES[name]
     keys = [_k(c) for c in table.keys]
     frame = batch.select(*keys, "event_time", *table.sums)
     prior = state.pairs.get(name)
     if prior is None:
-        prior = _empty_table(keys, table.sums, batch.schema["event_time"])
-    joined = frame.join(prior, on=keys, how="left", maintain_order="left", suffix="_prior")
+        prior = _empty_table(keys, table.sums, time_type)
+    joined = frame.join(prior.lazy(), on=keys, how="left", maintain_order="left", suffix="_prior")
     before = joined.select(
         (pl.col("count").fill_null(0) + pl.int_range(pl.len()).over(keys)).alias("count"),
         *[
@@ -167,8 +170,8 @@ def _history(batch: pl.DataFrame, state: EntityState, name: str) -> pl.DataFrame
         pl.col("event_time").min().alias("first"),
         pl.col("event_time").max().alias("last"),
     )
-    state.pairs[name] = (
-        pl.concat([prior, batch_totals], how="vertical_relaxed")
+    updated = (
+        pl.concat([prior.lazy(), batch_totals], how="vertical_relaxed")
         .group_by(keys)
         .agg(
             pl.col("count").sum(),
@@ -177,7 +180,26 @@ def _history(batch: pl.DataFrame, state: EntityState, name: str) -> pl.DataFrame
             pl.col("last").max(),
         )
     )
-    return before
+    return before, updated
+
+
+def _collect_histories(batch: pl.DataFrame, state: EntityState) -> dict[str, pl.DataFrame]:
+    """Every table's per-event history for ``batch``, in one collection; advances the state.
+
+    The peer and environment tables also count distinct entities (``new_entity``:
+    the event's entity had no history before it), which comes from the entity table.
+    """
+    time_type = batch.schema["event_time"]
+    entity_before, entity_updated = pl.collect_all(
+        _history_plan(batch.lazy(), state, "entity", time_type)
+    )
+    state.pairs["entity"] = entity_updated
+    with_new = batch.with_columns(new_entity=(entity_before["count"] == 0).cast(pl.Float64))
+    names = [name for name in TABLES if name != "entity"]
+    plans = [_history_plan(with_new.lazy(), state, name, time_type) for name in names]
+    collected = pl.collect_all([before for before, _ in plans] + [after for _, after in plans])
+    state.pairs.update(zip(names, collected[len(names) :], strict=True))
+    return {"entity": entity_before} | dict(zip(names, collected[: len(names)], strict=True))
 
 
 def _window_history(
@@ -260,11 +282,7 @@ def history_features(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
     advanced past the batch.
     """
     now = batch["event_time"]
-    entity_before = _history(batch, state, "entity")
-    new_entity = (entity_before["count"] == 0).cast(pl.Float64)
-    batch = batch.with_columns(new_entity=new_entity)
-    seen = {name: _history(batch, state, name) for name in TABLES if name != "entity"}
-    seen["entity"] = entity_before
+    seen = _collect_histories(batch, state)
 
     def n(name: str) -> pl.Series:
         return seen[name]["count"].cast(pl.Float64)

@@ -2,7 +2,8 @@
 
 ModelError
 ├── UnknownDetectorError   a detector name that no factory knows
-└── FeatureMismatchError   scoring input lacks features the model was trained on
+├── FeatureMismatchError   scoring input lacks features the model was trained on
+└── IncompatibleModelError a registered version of an earlier feature set or layout
 """
 
 
@@ -16,3 +17,8 @@ class UnknownDetectorError(ModelError):
 
 class FeatureMismatchError(ModelError):
     """Raised when the scoring frame lacks a feature the model was trained on."""
+
+
+class IncompatibleModelError(ModelError):
+    """Raised when a registered version was trained on another feature set: its features
+    cannot be computed by this release, so it must be retrained, not scored."""

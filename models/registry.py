@@ -21,7 +21,9 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
+from features.pipeline import FEATURE_SET_VERSION
 from models.bundle import LoadedModel, ScoringModel
+from models.exceptions import IncompatibleModelError
 from models.pyfunc import ARTIFACT_KEY, AuditlensPyfunc
 from models.registry_config import RegistryConfig as RegistryConfig
 
@@ -122,7 +124,15 @@ def load(config: RegistryConfig, alias: str = "champion") -> LoadedModel | None:
         return None
     pyfunc = mlflow.pyfunc.load_model(f"models:/{config.model_name}/{version}")
     wrapper = pyfunc.unwrap_python_model()
-    return LoadedModel(model=wrapper.scoring_model, name=config.model_name, version=version)
+    model = wrapper.scoring_model
+    trained_on = getattr(model, "feature_set_version", None)
+    if trained_on != FEATURE_SET_VERSION:
+        raise IncompatibleModelError(
+            f"{config.model_name} version {version} ({alias}) was trained on feature set "
+            f"{trained_on}; this release computes feature set {FEATURE_SET_VERSION}: "
+            "retrain with `auditlens train --data ... --promote`"
+        )
+    return LoadedModel(model=model, name=config.model_name, version=version)
 
 
 HISTORY_TAG = "auditlens.champion_history"

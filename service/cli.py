@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from models.exceptions import ModelError
 from service.config import Settings, load_settings
 from service.exceptions import AuditlensServiceError, ConfigurationError
+from training.exceptions import TrainingError
 
 if TYPE_CHECKING:
     from models.bundle import LoadedModel
@@ -392,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         return int(args.handler(args, settings))
-    except (AuditlensServiceError, FileNotFoundError) as exc:
+    except (AuditlensServiceError, FileNotFoundError, ModelError, TrainingError) as exc:
         print(f"auditlens: {exc}", file=sys.stderr)
         return 2
 

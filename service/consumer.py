@@ -52,6 +52,7 @@ from features.pipeline import compute_features
 from features.schema import NormalizedEvent, to_frame
 from features.state import EntityState
 from models.bundle import LoadedModel
+from models.exceptions import IncompatibleModelError
 from service import metrics
 from service.config import Settings
 from service.partition_state import PartitionStates
@@ -242,7 +243,13 @@ class ScorerLoop:
         if not force and now - self.last_model_check < self.settings.model_refresh_s:
             return
         self.last_model_check = now
-        loaded = self.model_source()
+        try:
+            loaded = self.model_source()
+        except IncompatibleModelError as exc:
+            if self.model is None:
+                raise
+            log.error("keeping %s version %s: %s", self.model.name, self.model.version, exc)
+            return
         if loaded is not None and (self.model is None or loaded.version != self.model.version):
             log.info("scoring with %s version %s", loaded.name, loaded.version)
             self.model = loaded
