@@ -39,38 +39,40 @@ from features.state import EntityState
 
 @dataclass(frozen=True)
 class Table:
-    """A history table: counts (and sums of ``sums`` columns) per value of ``keys``."""
+    """One state table holding several histories of the same ``values``.
 
-    keys: tuple[str, ...]
+    ``levels`` maps each history's name to the key column it is kept per (``env``
+    is the constant key: the whole environment). The histories of one table are
+    computed together, stacked, so a batch pays the fixed cost of each operation
+    once per table rather than once per history.
+    """
+
+    levels: dict[str, str]
+    values: tuple[str, ...] = ()
     sums: tuple[str, ...] = ()
 
 
 # Per-level activity: what the rates are measured against.
 FAMILIES = ("is_data_read", "is_list", "is_delete", "bytes_out")
 _LEVEL_SUMS = (*FAMILIES, "new_entity")
+_THREE = ("entity", "peer", "env")
+
+
+def _per_level(suffix: str, levels: tuple[str, ...] = _THREE) -> dict[str, str]:
+    return {f"{level}_{suffix}": level for level in levels}
+
+
+ENTITY_TABLE = Table({"entity": "entity"}, (), FAMILIES)
 TABLES: dict[str, Table] = {
-    "entity": Table(("entity",), FAMILIES),
-    "peer": Table(("peer",), _LEVEL_SUMS),
-    "env": Table(("env",), _LEVEL_SUMS),
-    "entity_combo": Table(("entity", "action", "resource")),
-    "peer_combo": Table(("peer", "action", "resource")),
-    "env_combo": Table(("action", "resource")),
-    "namespace": Table(("namespace",), ("is_policy_violation",)),
-    "namespace_combo": Table(("namespace", "action", "resource")),
-    "entity_hour": Table(("entity", "hour")),
-    "peer_hour": Table(("peer", "hour")),
-    "env_hour": Table(("hour",)),
-    "entity_ip": Table(("entity", "source_ip")),
-    "peer_ip": Table(("peer", "source_ip")),
-    "env_ip": Table(("source_ip",)),
-    "entity_agent": Table(("entity", "user_agent")),
-    "peer_agent": Table(("peer", "user_agent")),
-    "env_agent": Table(("user_agent",)),
-    "entity_namespace": Table(("entity", "namespace")),
-    "peer_namespace": Table(("peer", "namespace")),
-    "entity_target": Table(("entity", "target")),
-    "peer_target": Table(("peer", "target")),
-    "env_target": Table(("target",)),
+    "levels": Table({"peer": "peer", "env": "env"}, (), _LEVEL_SUMS),
+    "combo": Table(_per_level("combo"), ("action", "resource")),
+    "namespace": Table({"namespace": "env"}, ("namespace",), ("is_policy_violation",)),
+    "namespace_combo": Table({"namespace_combo": "namespace"}, ("action", "resource")),
+    "hour": Table(_per_level("hour"), ("hour",)),
+    "ip": Table(_per_level("ip"), ("source_ip",)),
+    "agent": Table(_per_level("agent"), ("user_agent",)),
+    "place": Table(_per_level("namespace", ("entity", "peer")), ("namespace",)),
+    "target": Table(_per_level("target"), ("target",)),
 }
 HISTORY_FEATURES: dict[str, str] = {
     "action_surprise": "how rare this action+resource is for the entity (its peers' habits "
@@ -127,12 +129,22 @@ def with_keys(events: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _empty_table(keys: list[str], sums: tuple[str, ...], time_type: pl.DataType) -> pl.DataFrame:
+_LEVEL = "_level"  # which history of a stacked table a row belongs to
+_LEVEL_KEY = "_level_key"
+
+
+def _key_names(table: Table) -> list[str]:
+    return [_LEVEL, _LEVEL_KEY, *[_k(v) for v in table.values]]
+
+
+def _empty_table(table: Table, time_type: pl.DataType) -> pl.DataFrame:
     return pl.DataFrame(
         schema={
-            **{k: pl.String() for k in keys},
+            _LEVEL: pl.UInt8(),
+            _LEVEL_KEY: pl.String(),
+            **{_k(v): pl.String() for v in table.values},
             "count": pl.Int64(),
-            **{s: pl.Float64() for s in sums},
+            **{s: pl.Float64() for s in table.sums},
             "first": time_type,
             "last": time_type,
         }
@@ -140,19 +152,29 @@ def _empty_table(keys: list[str], sums: tuple[str, ...], time_type: pl.DataType)
 
 
 def _history_plan(
-    batch: pl.LazyFrame, state: EntityState, name: str, time_type: pl.DataType
+    batch: pl.LazyFrame, state: EntityState, name: str, table: Table, time_type: pl.DataType
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Per event: count and sums of earlier events with the same key, and its first time;
-    and the table advanced past the batch. Both lazy: every table is planned first and
-    all are collected at once (:func:`_collect_histories`), so the fixed cost of an
-    operation is paid once per batch rather than once per table.
+    """Per event and history of ``table``: count and sums of earlier events with the same
+    key, and its first time (stacked, one block of rows per history); and the table
+    advanced past the batch. Both lazy: every table is planned first and all are
+    collected at once (:func:`_collect_histories`).
     """
-    table = TABLES[name]
-    keys = [_k(c) for c in table.keys]
-    frame = batch.select(*keys, "event_time", *table.sums)
+    keys = _key_names(table)
+    frame = pl.concat(
+        [
+            batch.select(
+                pl.lit(i, pl.UInt8()).alias(_LEVEL),
+                pl.col(_k(level)).alias(_LEVEL_KEY),
+                *[_k(v) for v in table.values],
+                "event_time",
+                *table.sums,
+            )
+            for i, level in enumerate(table.levels.values())
+        ]
+    )
     prior = state.pairs.get(name)
     if prior is None:
-        prior = _empty_table(keys, table.sums, time_type)
+        prior = _empty_table(table, time_type)
     joined = frame.join(prior.lazy(), on=keys, how="left", maintain_order="left", suffix="_prior")
     before = joined.select(
         (pl.col("count").fill_null(0) + pl.int_range(pl.len()).over(keys)).alias("count"),
@@ -183,23 +205,30 @@ def _history_plan(
     return before, updated
 
 
-def _collect_histories(batch: pl.DataFrame, state: EntityState) -> dict[str, pl.DataFrame]:
-    """Every table's per-event history for ``batch``, in one collection; advances the state.
+def _unstack(table: Table, before: pl.DataFrame, rows: int) -> dict[str, pl.DataFrame]:
+    return {name: before.slice(i * rows, rows) for i, name in enumerate(table.levels)}
 
-    The peer and environment tables also count distinct entities (``new_entity``:
-    the event's entity had no history before it), which comes from the entity table.
+
+def _collect_histories(batch: pl.DataFrame, state: EntityState) -> dict[str, pl.DataFrame]:
+    """Every history's per-event counts for ``batch``, in one collection; advances the state.
+
+    The peer and environment histories also count distinct entities (``new_entity``:
+    the event's entity had no history before it), which comes from the entity's.
     """
     time_type = batch.schema["event_time"]
     entity_before, entity_updated = pl.collect_all(
-        _history_plan(batch.lazy(), state, "entity", time_type)
+        _history_plan(batch.lazy(), state, "entity", ENTITY_TABLE, time_type)
     )
     state.pairs["entity"] = entity_updated
     with_new = batch.with_columns(new_entity=(entity_before["count"] == 0).cast(pl.Float64))
-    names = [name for name in TABLES if name != "entity"]
-    plans = [_history_plan(with_new.lazy(), state, name, time_type) for name in names]
+    names = list(TABLES)
+    plans = [_history_plan(with_new.lazy(), state, n, TABLES[n], time_type) for n in names]
     collected = pl.collect_all([before for before, _ in plans] + [after for _, after in plans])
     state.pairs.update(zip(names, collected[len(names) :], strict=True))
-    return {"entity": entity_before} | dict(zip(names, collected[: len(names)], strict=True))
+    seen = {"entity": entity_before}
+    for name, before in zip(names, collected[: len(names)], strict=False):
+        seen |= _unstack(TABLES[name], before, batch.height)
+    return seen
 
 
 def _window_history(
