@@ -44,9 +44,9 @@ class EntityState:
 
     @property
     def entity_count(self) -> int:
-        """Distinct actors remembered (the ``actor`` pair table)."""
-        actors = self.pairs.get("actor")
-        return 0 if actors is None else actors.height
+        """Distinct entities remembered (the ``entity`` history table, see features.entities)."""
+        entities = self.pairs.get("entity")
+        return 0 if entities is None else entities.height
 
     def copy(self, share_reports: bool = False) -> EntityState:
         """An independent copy (frames are immutable, so only containers are copied).

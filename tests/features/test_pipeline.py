@@ -145,3 +145,24 @@ def test_a_late_event_older_than_the_history_is_scored_not_rejected() -> None:
     late = compute_features(events.head(200), state)  # then events older than all of it
     assert late.height == 200
     assert np.isfinite(late.select(FEATURE_NAMES).to_numpy()).all()
+
+
+def test_the_state_counts_the_entities_it_remembers() -> None:
+    """Four actors, of which the assumed-role sessions of one role are a single entity."""
+    events = synthetic_events(300, seed=9).with_columns(
+        pl.when(pl.col("actor") == "bob")
+        .then(pl.format("Deployer/i-{}", pl.int_range(pl.len()) % 7))
+        .otherwise(pl.col("actor"))
+        .alias("actor"),
+        pl.when(pl.col("actor") == "bob")
+        .then(pl.lit("role"))
+        .otherwise(pl.col("actor_type"))
+        .alias("actor_type"),
+        pl.when(pl.col("actor") == "bob")
+        .then(pl.lit("cloudtrail"))
+        .otherwise(pl.col("source"))
+        .alias("source"),
+    )
+    state = EntityState()
+    compute_features(events, state)
+    assert state.entity_count == 4
