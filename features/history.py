@@ -108,7 +108,13 @@ PRIOR_WEIGHT = 10.0  # events: how much a level's prior counts against its own h
 PRIOR_HOURS = 24.0  # hours: how long an entity's own rate takes to outweigh its peers'
 NOVEL_SURPRISE = math.log(20.0)  # rarer than 1 in 20 for the entity: "novel"
 WORKING_COLUMNS = ("bytes_out",)  # derived inputs, not features: dropped from the output
-_KEY_COLUMNS = ("actor", "action", "resource", "namespace", "source_ip", "user_agent")
+_KEY_COLUMNS = (
+    "action",
+    "resource",
+    "namespace",
+    "source_ip",
+    "user_agent",
+)  # entity: features.entities
 _MIN_HOURS = 1.0
 
 

@@ -156,11 +156,9 @@ class ScoringModel:
         """Each detector's calibrated 0–100 score (for evaluation and comparison)."""
         return {name: published(e) for name, e in self.detector_evidence(X).items()}
 
-    def ensemble_raw(
-        self, X: npt.NDArray[np.float64], combination: str | None = None
-    ) -> npt.NDArray[np.float64]:
+    def ensemble_raw(self, X: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         evidences = np.vstack(list(self.detector_evidence(X).values()))
-        return combine(evidences, combination or self.combination)
+        return combine(evidences, self.combination)
 
     def evidence(self, X: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """The ensemble's unbounded evidence (the published score before it bends to 100)."""

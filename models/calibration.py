@@ -161,9 +161,6 @@ class TailCalibrator:
             self.tail_scale
         )
 
-    def tail_probability(self, raw: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        return np.exp(self.log_tail_probability(raw))
-
     def evidence(self, raw: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """``-20·log10(p)``, unbounded: what ensembles combine and what keeps rankings tie-free."""
         return np.asarray(
