@@ -64,6 +64,11 @@ log = logging.getLogger(__name__)
 ModelSource = Callable[[], LoadedModel | None]
 T = TypeVar("T")
 
+# How old the consumer's view of the topics may get. kafka-python's default is five
+# minutes: a scorer that joined before its topic had partitions (a topic created by
+# its first producer, a partition count raised) would sit idle that long.
+METADATA_MAX_AGE_MS = 5_000
+
 
 @dataclass
 class DeadLetter:
@@ -170,6 +175,7 @@ class ScorerLoop:
             auto_offset_reset="earliest",
             max_poll_records=self.settings.batch_max_events,
             client_id="auditlens-scorer",
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
         )
         consumer.subscribe(self.settings.topic_list, listener=_Rebalance(self, consumer))
         producer = KafkaProducer(bootstrap_servers=servers, acks="all", linger_ms=5)
