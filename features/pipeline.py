@@ -19,7 +19,7 @@ from features.event_features import EVENT_FEATURES
 from features.history import HISTORY_FEATURES, WORKING_COLUMNS, history_features, with_keys
 from features.state import EntityState
 
-FEATURE_SET_VERSION = "5"
+FEATURE_SET_VERSION = "6"  # 6: the same features as 5 from hashed, sorted history tables
 EVENT_FEATURE_NAMES: tuple[str, ...] = tuple(f.__name__ for f in EVENT_FEATURES)
 HISTORY_FEATURE_NAMES: tuple[str, ...] = tuple(HISTORY_FEATURES)
 FEATURE_NAMES: tuple[str, ...] = EVENT_FEATURE_NAMES + HISTORY_FEATURE_NAMES

@@ -2,16 +2,17 @@
 
 Two kinds of memory, both polars frames:
 
-* **pair counts** — for each history key (e.g. ``(actor, action, resource)``) how
+* **pair counts** — for each history key (e.g. ``(entity, action, resource)``) how
   often it was seen, and when first and last; these answer "first time?" and
-  "how rare for this actor?";
+  "how rare for this entity?". Keys are 64-bit hashes, kept sorted per table
+  (:mod:`features.history`); ``key_scheme`` records how they were computed;
 * **tails** — the most recent rows per window group (actor, namespace), as long
   as the longest sliding window, so windows can span micro-batch boundaries;
 * **reports** — the last snapshot of every policy report
   (:class:`~features.sources.report_state.ReportSnapshots`), so a re-sent report
   only yields the results that are new or changed.
 
-State is bounded: each pair table keeps at most ``max_entries`` keys, evicting
+State is bounded: each history keeps at most ``max_entries`` keys, evicting
 the least recently seen (and tails only hold the last window). It is
 snapshotted to a directory (parquet, written aside then renamed, so a crash
 never leaves a half-written snapshot) and restored at start.
@@ -29,7 +30,21 @@ import polars as pl
 
 from features.sources.report_state import ReportSnapshots
 
-SNAPSHOT_VERSION = "2"
+SNAPSHOT_VERSION = "3"
+
+
+def _key_scheme() -> str:
+    """What the keys are computed with; keys of another scheme match nothing.
+
+    polars does not promise the same hash across its versions, so a state records
+    the hash of a fixed probe (with the seed the history keys use).
+    """
+    probe = pl.Series(["auditlens"]).hash(seed=KEY_SEED).item()
+    return f"polars-hash-{probe:016x}"
+
+
+KEY_SEED = 0x61756469746C656E  # "auditlen": the seed of polars' hash for key columns
+KEY_SCHEME = _key_scheme()
 
 
 @dataclass
@@ -41,6 +56,16 @@ class EntityState:
     tails: dict[str, pl.DataFrame] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)
     reports: ReportSnapshots = field(default_factory=ReportSnapshots)
+    # "" on a state unpickled from before key schemes were recorded: never current.
+    key_scheme: str = ""
+
+    def __post_init__(self) -> None:
+        self.key_scheme = self.key_scheme or KEY_SCHEME
+
+    @property
+    def usable(self) -> bool:
+        """Whether this process computes keys the way the state's were computed."""
+        return self.key_scheme == KEY_SCHEME
 
     @property
     def entity_count(self) -> int:
@@ -60,6 +85,7 @@ class EntityState:
             dict(self.tails),
             dict(self.metadata),
             self.reports if share_reports else copy.deepcopy(self.reports),
+            self.key_scheme,
         )
 
     def size_rows(self) -> int:
@@ -74,12 +100,17 @@ class EntityState:
         )
 
     def evict(self) -> int:
-        """Drop the least recently seen keys beyond ``max_entries``; returns how many."""
+        """Drop each history's least recently seen keys beyond ``max_entries``; returns how many.
+
+        Filtering keeps the table's key order, which lookups rely on.
+        """
         dropped = 0
         for kind, table in self.pairs.items():
             if table.height > self.max_entries:
-                dropped += table.height - self.max_entries
-                self.pairs[kind] = table.sort("last", descending=True).head(self.max_entries)
+                recent = pl.col("last").rank("ordinal", descending=True).over("history")
+                kept = table.filter(recent <= self.max_entries)
+                dropped += table.height - kept.height
+                self.pairs[kind] = kept
         return dropped
 
     def snapshot(self, directory: Path, metadata: dict[str, str] | None = None) -> None:
@@ -96,7 +127,7 @@ class EntityState:
             for kind, table in tables.items():
                 table.write_parquet(staging / f"{prefix}.{kind}.parquet")
         self.reports.snapshot(staging / "reports.json")
-        (staging / "VERSION").write_text(SNAPSHOT_VERSION)
+        (staging / "VERSION").write_text(f"{SNAPSHOT_VERSION} {self.key_scheme}")
         previous = directory.with_name(directory.name + ".previous")
         shutil.rmtree(previous, ignore_errors=True)
         if directory.exists():
@@ -110,8 +141,8 @@ class EntityState:
         state = cls(max_entries=max_entries)
         if not (directory / "VERSION").exists():
             return state
-        if (directory / "VERSION").read_text() != SNAPSHOT_VERSION:
-            return state  # an older layout: start afresh rather than misread it
+        if (directory / "VERSION").read_text() != f"{SNAPSHOT_VERSION} {KEY_SCHEME}":
+            return state  # another layout or key scheme: start afresh rather than misread it
         state.metadata = json.loads((directory / "metadata.json").read_text())
         state.reports.restore(directory / "reports.json")
         for path in sorted(directory.glob("*.parquet")):

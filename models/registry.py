@@ -22,6 +22,7 @@ from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
 from features.pipeline import FEATURE_SET_VERSION
+from features.state import KEY_SCHEME
 from models.bundle import LoadedModel, ScoringModel
 from models.exceptions import IncompatibleModelError
 from models.pyfunc import ARTIFACT_KEY, AuditlensPyfunc
@@ -130,6 +131,13 @@ def load(config: RegistryConfig, alias: str = "champion") -> LoadedModel | None:
         raise IncompatibleModelError(
             f"{config.model_name} version {version} ({alias}) was trained on feature set "
             f"{trained_on}; this release computes feature set {FEATURE_SET_VERSION}: "
+            "retrain with `auditlens train --data ... --promote`"
+        )
+    if not model.baseline_state.usable:
+        raise IncompatibleModelError(
+            f"{config.model_name} version {version} ({alias}) keeps its history keyed with "
+            f"{model.baseline_state.key_scheme or 'an unrecorded scheme'}; this release keys "
+            f"with {KEY_SCHEME} (another polars): "
             "retrain with `auditlens train --data ... --promote`"
         )
     return LoadedModel(model=model, name=config.model_name, version=version)

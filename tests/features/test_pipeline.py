@@ -135,7 +135,50 @@ def test_chunked_lazy_path_equals_eager(tmp_path: Path) -> None:
 def test_state_is_bounded() -> None:
     state = EntityState(max_entries=50)
     compute_features(synthetic_events(2000, seed=7), state)
-    assert all(table.height <= 50 for table in state.pairs.values())
+    for table in state.pairs.values():
+        assert table.group_by("history").len()["len"].max() <= 50
+
+
+def test_eviction_keeps_the_most_recent_keys_findable() -> None:
+    """Evicting must keep the keys in order: a key kept is still found, one dropped is new."""
+    events = synthetic_events(2000, seed=7)
+    bounded, unbounded = EntityState(max_entries=30), EntityState()
+    compute_features(events, bounded)
+    compute_features(events, unbounded)
+    assert bounded.evict() == 0, "already evicted after the batch"
+    for table in bounded.pairs.values():
+        assert table["key"].is_sorted()
+    assert unbounded.pairs["counts"].height > bounded.pairs["counts"].height, "some were evicted"
+    # The last event's keys are the most recently seen: kept, with their full counts.
+    later = events.tail(1).with_columns(pl.col("event_time") + timedelta(seconds=1))
+    again = compute_features(later, bounded)
+    reference = compute_features(later, unbounded)
+    for feature in ("action_surprise", "source_ip_surprise", "rate_1h_vs_baseline"):
+        assert again[feature].equals(reference[feature]), feature
+
+
+def test_an_empty_batch_changes_nothing() -> None:
+    state = EntityState()
+    compute_features(synthetic_events(300, seed=5), state)
+    before = {name: table.clone() for name, table in state.pairs.items()}
+    out = compute_features(synthetic_events(300, seed=5).head(0), state)
+    assert out.height == 0
+    assert all(state.pairs[name].equals(table) for name, table in before.items())
+
+
+def test_a_snapshot_of_another_key_scheme_is_not_restored(tmp_path: Path) -> None:
+    state = EntityState()
+    compute_features(synthetic_events(300, seed=6), state)
+    state.key_scheme = "polars-hash-0000000000000000"
+    state.snapshot(tmp_path / "state", {"offset": "12"})
+    restored = EntityState.restore(tmp_path / "state")
+    assert restored.pairs == {} and restored.metadata == {}
+
+
+def test_a_state_of_another_key_scheme_is_refused() -> None:
+    state = EntityState(key_scheme="polars-hash-0000000000000000")
+    with pytest.raises(ValueError, match="matches nothing"):
+        compute_features(synthetic_events(10), state)
 
 
 def test_a_late_event_older_than_the_history_is_scored_not_rejected() -> None:

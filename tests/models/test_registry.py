@@ -1,4 +1,4 @@
-"""Loading a registered version: a version of another feature set is refused in words."""
+"""Loading a registered version: one of another feature set or key scheme is refused in words."""
 
 from __future__ import annotations
 
@@ -14,12 +14,16 @@ from models.bundle import ScoringModel
 from models.exceptions import IncompatibleModelError
 
 
-def _register(root: Path, feature_set_version: str) -> registry.RegistryConfig:
+def _register(
+    root: Path, feature_set_version: str, key_scheme: str | None = None
+) -> registry.RegistryConfig:
     config = registry.RegistryConfig(
         tracking_uri=f"sqlite:///{root / 'mlflow.db'}", artifact_root=root / "artifacts"
     )
     frame = pl.DataFrame({"a": np.random.default_rng(0).normal(size=400), "b": 0.0})
     model = ScoringModel.train(frame, ("a", "b"), feature_set_version, detector_names=("ecod",))
+    if key_scheme is not None:
+        model.baseline_state.key_scheme = key_scheme
     version = registry.log_and_register(config, model, frame, {}, {}, {})
     registry.set_alias(config, "champion", version)
     return config
@@ -36,4 +40,10 @@ def test_a_version_of_an_earlier_feature_set_is_refused_with_what_to_do(tmp_path
     with pytest.raises(
         IncompatibleModelError, match=r"feature set 4.*retrain with `auditlens train"
     ):
+        registry.load(config)
+
+
+def test_a_version_keyed_by_another_polars_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    config = _register(tmp_path, FEATURE_SET_VERSION, key_scheme="polars-hash-0000000000000000")
+    with pytest.raises(IncompatibleModelError, match=r"another polars.*retrain with `auditlens"):
         registry.load(config)
