@@ -19,10 +19,14 @@ already give sensible values. Rates over sliding windows are compared with the
 entity's own hourly rate, smoothed the same way towards its peers' per-member
 rate.
 
-All of it is vectorised: within-batch history comes from window expressions
-(``cum_count``/``cum_sum``/``search_sorted`` over groups), the prior history from
-joins against the state's tables. :data:`HISTORY_FEATURES` names each feature
-and the behaviour it exposes.
+All of it is vectorised, and costs the batch plus a copy of the tables: keys are
+64-bit hashes; a stable sort groups a batch's rows by key, so "earlier events
+with this key" is a rank within the group plus what the state's table (sorted by
+key, found by binary search) already held; window sums are differences of
+running sums, their starts found by a binary search within each key's rows.
+Micro-batches of a few thousand events pay no join or group-by, whose fixed cost
+dominated them. The feature arithmetic is one polars ``select``.
+:data:`HISTORY_FEATURES` names each feature and the behaviour it exposes.
 """
 
 from __future__ import annotations
@@ -56,10 +60,9 @@ class Table:
     """Several histories kept in one state table, stacked.
 
     A batch's rows are repeated once per history (each block keyed by the history's
-    number, its level and its values) and go through one join, one window and one
-    group-by: a batch pays the fixed cost of each operation once per table, not
-    once per history — on micro-batches of a few thousand events that fixed cost
-    is most of the work. ``sums`` are the flags every history of the table adds up.
+    number, its level and its values) and go through one sort and one lookup: a
+    batch pays each operation's fixed cost once per table, not once per history.
+    ``sums`` are the flags every history of the table adds up.
     """
 
     histories: dict[str, History]
@@ -98,6 +101,16 @@ TABLES: dict[str, Table] = {
         | _per_level("target", ("target",))
     ),
 }
+HOUR = timedelta(hours=1)
+TEN_MINUTES = timedelta(minutes=10)
+# Sliding windows, per group: the flags summed and the window widths.
+WINDOW_GROUPS: dict[str, tuple[tuple[str, ...], dict[str, timedelta]]] = {
+    "entity": (
+        ("is_denied", *FAMILIES, "novel_action", "novel_namespace", "novel_target"),
+        {"1h": HOUR, "10m": TEN_MINUTES},
+    ),
+    "namespace": (("is_policy_violation",), {"1h": HOUR}),
+}
 HISTORY_FEATURES: dict[str, str] = {
     "action_surprise": "how rare this action+resource is for the entity (its peers' habits "
     "when it has little history)",
@@ -126,8 +139,6 @@ HISTORY_FEATURES: dict[str, str] = {
     "namespace_fail_rate_vs_baseline": "policy failures in the namespace in the last hour "
     "against its usual rate",
 }
-HOUR = timedelta(hours=1)
-TEN_MINUTES = timedelta(minutes=10)
 PRIOR_WEIGHT = 10.0  # events: how much a level's prior counts against its own history
 PRIOR_HOURS = 24.0  # hours: how long an entity's own rate takes to outweigh its peers'
 NOVEL_SURPRISE = math.log(20.0)  # rarer than 1 in 20 for the entity: "novel"
@@ -185,6 +196,43 @@ def _table_keys(hashes: dict[str, npt.NDArray[np.uint64]], table: Table) -> npt.
     return np.concatenate(blocks)
 
 
+@dataclass(frozen=True)
+class _Runs:
+    """Rows grouped by key: a stable sort, so each key's rows keep their order."""
+
+    order: np.ndarray  # sorted position -> row
+    starts: np.ndarray  # sorted position of each key's first row
+    run: np.ndarray  # sorted position -> its key's number
+
+    @classmethod
+    def of(cls, keys: npt.NDArray[np.uint64]) -> _Runs:
+        # polars' stable arg-sort: the same order as numpy's stable one, on both cores.
+        by_key = pl.DataFrame({"key": keys}).select(pl.arg_sort_by("key", maintain_order=True))
+        order = by_key.to_series().to_numpy()
+        sorted_keys = keys[order]
+        head = np.ones(keys.size, dtype=bool)
+        head[1:] = sorted_keys[1:] != sorted_keys[:-1]
+        return cls(order, np.flatnonzero(head), np.cumsum(head) - 1)
+
+    def rank(self) -> np.ndarray:
+        """Per sorted position: how many rows of the same key come before it."""
+        rank: np.ndarray = np.arange(self.order.size) - self.starts[self.run]
+        return rank
+
+    def unsort(self, values: np.ndarray) -> np.ndarray:
+        """Values by sorted position, back in row order."""
+        out = np.empty_like(values)
+        out[self.order] = values
+        return out
+
+
+def _exclusive_cumsum(values: np.ndarray) -> np.ndarray:
+    """What came before each position; differences of it are sums over ranges (exact for
+    the integral values summed here, flags and bytes, whatever the batch size)."""
+    before: np.ndarray = np.cumsum(values) - values
+    return before
+
+
 def _empty_table(table: Table) -> dict[str, np.ndarray]:
     return {
         "key": np.empty(0, np.uint64),
@@ -212,17 +260,10 @@ def _advance(
     exact in float64, so batch size never changes a result.
     """
     rows = keys.size
-    if rows == 0:
-        empty = _empty_table(table)
-        return empty, prior if prior is not None else pl.DataFrame(empty)
     histories = len(table.histories)
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    head = np.ones(rows, dtype=bool)
-    head[1:] = sorted_keys[1:] != sorted_keys[:-1]
-    starts = np.flatnonzero(head)
-    run = np.cumsum(head) - 1
-    unique = sorted_keys[starts]
+    runs = _Runs.of(keys)
+    order, starts, run = runs.order, runs.starts, runs.run
+    unique = keys[order][starts]
     lengths = np.diff(np.append(starts, rows))
     old = _empty_table(table) if prior is None else {c: prior[c].to_numpy() for c in prior.columns}
     position = np.searchsorted(old["key"], unique)
@@ -236,22 +277,18 @@ def _advance(
         values[found] = old[column][position[found]]
         return values
 
-    def unsort(values: np.ndarray) -> np.ndarray:
-        out = np.empty_like(values)
-        out[order] = values
-        return out
-
+    unsort = runs.unsort
     sorted_times = times[order]
     run_first = np.minimum.reduceat(sorted_times, starts)
     run_last = np.maximum.reduceat(sorted_times, starts)
     before: dict[str, np.ndarray] = {
-        "count": unsort(prior_of("count", 0)[run] + (np.arange(rows) - starts[run])),
+        "count": unsort(prior_of("count", 0)[run] + runs.rank()),
         "first": unsort(np.where(found, prior_of("first", 0), run_first)[run]),
     }
     run_sums = {}
     for name in table.sums:
         values = sums[name][order]
-        running = np.cumsum(values) - values  # exclusive: what came before, batch-wide
+        running = _exclusive_cumsum(values)
         before[name] = unsort(prior_of(name, 0.0)[run] + running - running[starts][run])
         run_sums[name] = np.add.reduceat(values, starts)
 
@@ -279,7 +316,17 @@ def _advance(
     return before, table_after
 
 
-def _collect_histories(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
+def _key_hashes(batch: pl.DataFrame) -> dict[str, npt.NDArray[np.uint64]]:
+    """polars' hash of every key column the histories and windows are kept by."""
+    every = [h for t in (ENTITY_TABLE, *TABLES.values()) for h in t.histories.values()]
+    columns = sorted({c for h in every for c in (h.level, *h.values)} | set(WINDOW_GROUPS))
+    hashed = batch.select(pl.col(_k(c)).hash(seed=KEY_SEED) for c in columns)
+    return {c: hashed[_k(c)].to_numpy() for c in columns}
+
+
+def _collect_histories(
+    batch: pl.DataFrame, hashes: dict[str, npt.NDArray[np.uint64]], state: EntityState
+) -> pl.DataFrame:
     """Every history's counts before each event of ``batch``, side by side; advances the state.
 
     One column per history and measure, ``<history>.count``, ``<history>.first`` and
@@ -287,23 +334,8 @@ def _collect_histories(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
     entities (``new_entity``: the event's entity had no history before it), which
     comes from the entity's own history, done first.
     """
-    if not state.usable:
-        raise ValueError(
-            f"entity state keyed with {state.key_scheme or 'an unrecorded scheme'}, "
-            f"this process keys with {KEY_SCHEME}: its history matches nothing"
-        )
     rows = batch.height
     time_type = batch.schema["event_time"]
-    columns = sorted(
-        {
-            c
-            for t in (ENTITY_TABLE, *TABLES.values())
-            for h in t.histories.values()
-            for c in (h.level, *h.values)
-        }
-    )
-    hashed = batch.select(pl.col(_k(c)).hash(seed=KEY_SEED) for c in columns)
-    hashes = {c: hashed[_k(c)].to_numpy() for c in columns}
     times = batch["event_time"].to_physical().to_numpy()
     flags = batch.select(*FAMILIES, "is_policy_violation").cast(pl.Float64)
     values = {c: flags[c].to_numpy() for c in flags.columns}
@@ -311,12 +343,9 @@ def _collect_histories(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
     for name, table in (("entity", ENTITY_TABLE), *TABLES.items()):
         copies = len(table.histories)
         stacked = {s: np.tile(values[s], copies) for s in table.sums}
+        keys = _table_keys(hashes, table)
         before, state.pairs[name] = _advance(
-            state.pairs.get(name),
-            table,
-            _table_keys(hashes, table),
-            np.tile(times, copies),
-            stacked,
+            state.pairs.get(name), table, keys, np.tile(times, copies), stacked
         )
         if name == "entity":
             values["new_entity"] = (before["count"] == 0).astype(np.float64)
@@ -328,56 +357,54 @@ def _collect_histories(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
     return pl.DataFrame(list(out.values()))
 
 
-def _window_plan(
-    frame: pl.LazyFrame,
-    state: EntityState,
-    group: str,
-    flags: list[str],
-    windows: dict[str, timedelta],
-) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Counts and flag sums over each window strictly before each event, per ``group``.
+def _ticks(width: timedelta, time_type: pl.DataType) -> int:
+    """``width`` in the physical unit of ``time_type`` (a polars Datetime)."""
+    unit = getattr(time_type, "time_unit", "us") or "us"
+    per_second = {"ns": 1_000_000_000, "us": 1_000_000, "ms": 1_000}[unit]
+    return int(width.total_seconds() * per_second)
 
-    Returns one row per event of ``frame`` with ``<group>.n_<w>`` (events in window
-    ``w``) and ``<group>.<flag>_<w>`` (sum of the flag in that window), and the new
-    tail the state keeps (the events within the longest window of the latest).
+
+def _windows(
+    group: str,
+    keys: npt.NDArray[np.uint64],
+    times: npt.NDArray[np.int64],
+    flags: dict[str, np.ndarray],
+    tail: pl.DataFrame | None,
+    widths: dict[str, int],
+) -> tuple[dict[str, np.ndarray], pl.DataFrame]:
+    """Counts and flag sums over each window strictly before each event, per key.
+
+    Returns, per event, ``<group>.n_<w>`` (events in window ``w``) and
+    ``<group>.<flag>_<w>`` (the flag's sum in it), and the new tail: the rows within
+    the longest window of the latest, kept so windows span batches. The window of
+    a row is found by a binary search within its key's rows (vectorised over all
+    rows at once); an event older than ones already seen (a late arrival) breaks
+    the time order it assumes, and its window stays within the events before it.
     """
-    key = _k(group)
-    columns = [key, "event_time", *flags]
-    current = frame.select(columns).with_columns(pl.lit(value=True).alias("_current"))
-    tail = state.tails.get(group)
-    if tail is None:
-        combined = current
-    else:
-        combined = pl.concat(
-            [
-                tail.lazy().select(columns).with_columns(pl.lit(value=False).alias("_current")),
-                current,
-            ],
-            how="vertical_relaxed",
-        )
-    # Running sums of each flag *before* each row; a window's sum is a difference of two.
-    prepared = combined.with_columns(
-        [(pl.col(f).cum_sum() - pl.col(f)).over(key).alias(f"_{f}_before") for f in flags]
-    )
-    position = pl.int_range(pl.len()).over(key)
-    exprs: list[pl.Expr] = []
-    for name, width in windows.items():
-        since = pl.col("event_time") - pl.lit(width)
-        found = pl.col("event_time").search_sorted(since, side="right").over(key).cast(pl.Int64)
-        # An event older than ones already seen (late arrival) breaks the time order the
-        # search assumes; clamping keeps its window within the events before it.
-        start = pl.min_horizontal(found, position)
-        exprs.append((position - start).alias(f"{group}.n_{name}"))
-        exprs.extend(
-            (pl.col(f"_{f}_before") - pl.col(f"_{f}_before").gather(start).over(key)).alias(
-                f"{group}.{f}_{name}"
-            )
-            for f in flags
-        )
-    outputs = [e.meta.output_name() for e in exprs]
-    result = prepared.with_columns(exprs).filter(pl.col("_current")).select(outputs)
-    horizon = pl.col("event_time").max() - pl.lit(max(windows.values()))
-    return result, combined.filter(pl.col("event_time") > horizon).select(columns)
+    current = keys.size
+    if tail is not None and tail.height:
+        keys = np.concatenate([tail["key"].to_numpy(), keys])
+        times = np.concatenate([tail["time"].to_numpy(), times])
+        flags = {f: np.concatenate([tail[f].to_numpy(), v]) for f, v in flags.items()}
+    runs = _Runs.of(keys)
+    sorted_times = times[runs.order]
+    position = np.arange(keys.size)
+    running = {f: _exclusive_cumsum(v[runs.order]) for f, v in flags.items()}
+    out: dict[str, np.ndarray] = {}
+    for name, width in widths.items():
+        since = sorted_times - width
+        low, high = runs.starts[runs.run], position.copy()  # the answer is in [low, high]
+        while (low < high).any():
+            middle = (low + high) // 2
+            inside = sorted_times[middle] > since
+            high = np.where(inside, middle, high)
+            low = np.where(inside, low, middle + 1)
+        out[f"{group}.n_{name}"] = runs.unsort(position - low)[-current:]
+        for f, sums in running.items():
+            out[f"{group}.{f}_{name}"] = runs.unsort(sums - sums[low])[-current:]
+    kept = times > times.max() - max(widths.values())
+    new_tail = {"key": keys[kept], "time": times[kept], **{f: v[kept] for f, v in flags.items()}}
+    return out, pl.DataFrame(new_tail)
 
 
 def _backoff(levels: list[tuple[pl.Expr, pl.Expr]], top_prior: float) -> pl.Expr:
@@ -419,11 +446,17 @@ def history_features(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
 
     ``batch`` must carry the event feature columns ``is_policy_violation``,
     ``is_denied``, ``is_delete``, ``is_data_read`` and ``is_list``. ``state`` is
-    advanced past the batch. After the history tables (two collections), the rest
-    is one lazy plan, collected once: each eager step costs a fixed fraction of a
-    millisecond, which on micro-batches of a few thousand events adds up.
+    advanced past the batch.
     """
-    seen = pl.concat([batch, _collect_histories(batch, state)], how="horizontal").lazy()
+    if batch.height == 0:
+        return pl.DataFrame(schema=dict.fromkeys(HISTORY_FEATURES, pl.Float64))
+    if not state.usable:
+        raise ValueError(
+            f"entity state keyed with {state.key_scheme or 'an unrecorded scheme'}, "
+            f"this process keys with {KEY_SCHEME}: its history matches nothing"
+        )
+    hashes = _key_hashes(batch)
+    seen = pl.concat([batch, _collect_histories(batch, hashes, state)], how="horizontal")
     now = pl.col("event_time")
 
     action = _surprise(_levels("env_combo", "peer_combo", "entity_combo"))
@@ -446,14 +479,20 @@ def history_features(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
             (pl.col("target_surprise") > NOVEL_SURPRISE) & (pl.col("k_target") != "")
         ).cast(pl.Float64),
     )
-    window_flags = ["is_denied", *FAMILIES, "novel_action", "novel_namespace", "novel_target"]
-    entity_windows, entity_tail = _window_plan(
-        surprises, state, "entity", window_flags, {"1h": HOUR, "10m": TEN_MINUTES}
-    )
-    ns_windows, ns_tail = _window_plan(
-        surprises, state, "namespace", ["is_policy_violation"], {"1h": HOUR}
-    )
-    windowed = pl.concat([surprises, entity_windows, ns_windows], how="horizontal")
+    times = batch["event_time"].to_physical().to_numpy()
+    time_type = batch.schema["event_time"]
+    windowed: dict[str, np.ndarray] = {}
+    for group, (flags, widths) in WINDOW_GROUPS.items():
+        counts, state.tails[group] = _windows(
+            group,
+            hashes[group],
+            times,
+            {f: surprises[f].to_numpy() for f in flags},
+            state.tails.get(group),
+            {name: _ticks(width, time_type) for name, width in widths.items()},
+        )
+        windowed |= counts
+    windowed_frame = surprises.with_columns(pl.Series(k, v) for k, v in windowed.items()).lazy()
 
     entity_hours = _hours(pl.col("entity.first"), now)
     peer_member_hours = _hours(pl.col("peer.first"), now) * pl.col("peer.new_entity").clip(1.0)
@@ -485,7 +524,7 @@ def history_features(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
     ns_fail_baseline = pl.col("namespace.is_policy_violation") / _hours(
         pl.col("namespace.first"), now
     )
-    features = windowed.select(
+    features = windowed_frame.select(
         pl.col("action_surprise"),
         _surprise(_levels("env_combo")).alias("action_surprise_env"),
         _surprise([(_n("env_combo"), _n("env")), (_n("namespace_combo"), _n("namespace"))]).alias(
@@ -519,8 +558,5 @@ def history_features(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
         .log()
         .alias("namespace_fail_rate_vs_baseline"),
     )
-    result, state.tails["entity"], state.tails["namespace"] = pl.collect_all(
-        [features, entity_tail, ns_tail]
-    )
     state.evict()
-    return result
+    return features.collect()
