@@ -7,6 +7,7 @@ import signal
 import sys
 import textwrap
 import threading
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -40,7 +41,7 @@ def _store(settings: Settings) -> Store:
     from service.store.repository import Store
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.resolved_store_url)
+    store = Store(settings.resolved_store_url, connect_timeout_s=settings.dependency_timeout_s)
     store.create_schema()
     return store
 
@@ -162,7 +163,9 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 
     if not settings.kafka_bootstrap_servers:
         raise ConfigurationError("set AUDITLENS_KAFKA_BOOTSTRAP_SERVERS to replay into Kafka")
-    sent = replay(args.data, args.topic, settings.kafka_bootstrap_servers)
+    sent = replay(
+        args.data, args.topic, settings.kafka_bootstrap_servers, settings.dependency_timeout_s
+    )
     print(f"produced {sent} messages to {args.topic}")
     return 0
 
@@ -294,6 +297,12 @@ def _keys(args: argparse.Namespace, store: Store) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="auditlens", description=__doc__)
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="on an error, print the traceback too (for bug reports); "
+        "AUDITLENS_LOG_LEVEL=DEBUG does the same",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     from training.synthetic.profile import PROFILES
@@ -389,14 +398,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Exit codes: what went wrong, for scripts and operators (the README lists them).
+EXIT_INPUT = 2  # the input, the arguments or the configuration: fix and run again
+EXIT_UNAVAILABLE = 3  # a dependency did not answer: start it or point the setting at it
+EXIT_BUG = 1  # anything else: a bug; --debug shows the traceback to report
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every error ends as one line on stderr and an exit code."""
     args = build_parser().parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = load_settings()
+        if settings.log_level == "DEBUG":
+            args.debug = True
+        from service.dependencies import configure_clients
+
+        configure_clients(settings)
         return int(args.handler(args, settings))
-    except (AuditlensServiceError, FileNotFoundError, ModelError, TrainingError) as exc:
-        print(f"auditlens: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the one place every error is answered
+        code, message = _explain(exc, settings)
+        if args.debug:
+            traceback.print_exception(exc, file=sys.stderr)
+        print(f"auditlens: {message}", file=sys.stderr)
+        return code
+
+
+def _explain(exc: Exception, settings: Settings | None) -> tuple[int, str]:
+    """The exit code and the one line for ``exc``."""
+    from service.dependencies import as_unavailable
+    from service.exceptions import DependencyUnavailableError
+
+    if isinstance(exc, DependencyUnavailableError):
+        return EXIT_UNAVAILABLE, str(exc)
+    unavailable = as_unavailable(exc, settings) if settings is not None else None
+    if unavailable is not None:
+        return EXIT_UNAVAILABLE, str(unavailable)
+    if isinstance(exc, (AuditlensServiceError, ModelError, TrainingError)):
+        return EXIT_INPUT, str(exc)
+    if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
+        return EXIT_INPUT, f"{exc.strerror or exc}: {exc.filename}"
+    first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    return EXIT_BUG, (
+        f"unexpected {type(exc).__name__}{': ' + first if first else ''} "
+        "(a bug: run again with --debug and report the traceback)"
+    )
 
 
 if __name__ == "__main__":

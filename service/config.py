@@ -131,6 +131,21 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(
         default=4, ge=1, le=64, description="Deliveries the dispatcher makes in parallel."
     )
+    dependency_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Connect / request timeout of every call to the store, MLflow and Kafka "
+        "made by the CLI and the API.",
+    )
+    dependency_retries: int = Field(
+        default=2, ge=0, le=10, description="Retries of a failed MLflow request."
+    )
+    reconnect_max_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="Longest pause of the scorer between two attempts to reach the broker or "
+        "the store again.",
+    )
 
     @field_validator("topics")
     @classmethod

@@ -44,6 +44,7 @@ import numpy.typing as npt
 import polars as pl
 from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from features.decode import normalize_message
@@ -143,6 +144,12 @@ class ScorerLoop:
         self._stop = threading.Event()
         self.assigned_partitions = 0
         self.last_model_check = 0.0
+        # The newest version the model watcher has seen (swapped in between batches), and
+        # whether the registry answered its last look; see _watch_models.
+        self._offered: LoadedModel | None = None
+        self.registry_reachable = True
+        # Whether the store took the last write (False while it is down and retried).
+        self.store_reachable = True
         self.last_checkpoint = time.monotonic()
         self.states = PartitionStates(
             settings.data_dir / "state" / settings.consumer_group, self._seed_state
@@ -168,6 +175,7 @@ class ScorerLoop:
 
     def _connect(self) -> tuple[KafkaConsumer, KafkaProducer]:
         servers = self.settings.kafka_bootstrap_servers
+        reconnect_ms = int(self.settings.reconnect_max_s * 1000)
         consumer = KafkaConsumer(
             bootstrap_servers=servers,
             group_id=self.settings.consumer_group,
@@ -176,9 +184,22 @@ class ScorerLoop:
             max_poll_records=self.settings.batch_max_events,
             client_id="auditlens-scorer",
             metadata_max_age_ms=METADATA_MAX_AGE_MS,
+            # kafka-python backs off up to 30 s between reconnects by default: a broker
+            # back from a restart would wait that long to be noticed.
+            reconnect_backoff_max_ms=reconnect_ms,
         )
+        # Learn the topics' partitions before joining the group: a leader that assigns
+        # with no metadata for a topic gives nobody its partitions ("No partition
+        # metadata for topic"), and kafka-python may not notice that it should rejoin.
+        for topic in self.settings.topic_list:
+            consumer.partitions_for_topic(topic)
         consumer.subscribe(self.settings.topic_list, listener=_Rebalance(self, consumer))
-        producer = KafkaProducer(bootstrap_servers=servers, acks="all", linger_ms=5)
+        producer = KafkaProducer(
+            bootstrap_servers=servers,
+            acks="all",
+            linger_ms=5,
+            reconnect_backoff_max_ms=reconnect_ms,
+        )
         return consumer, producer
 
     def run(self) -> None:
@@ -193,16 +214,19 @@ class ScorerLoop:
             if self.model is None:
                 log.warning("no model carries the alias %r yet; waiting", self.settings.model_alias)
                 self._stop.wait(2.0)
-        pause = 1.0
+        watcher = threading.Thread(target=self._watch_models, name="model-watcher", daemon=True)
+        watcher.start()
+        cap = self.settings.reconnect_max_s
+        pause = min(0.25, cap)
         while not self._stop.is_set():
             try:
                 self._consume()
                 return
             except Exception:
                 metrics.SCORER_RESTARTS.inc()
-                log.exception("the scorer failed; reconnecting in %.0f s", pause)
+                log.exception("the scorer failed; reconnecting in %.2f s", pause)
                 self._stop.wait(pause)
-                pause = min(pause * 2, 60.0)
+                pause = min(pause * 2, cap)  # short and capped: resume soon after a return
 
     def _consume(self) -> None:
         consumer, producer = self._connect()
@@ -238,28 +262,67 @@ class ScorerLoop:
             self.states.save(tp, next_offset)
             offsets[tp] = OffsetAndMetadata(next_offset, "", -1)
         if commit and offsets:
-            consumer.commit(offsets)
+            try:
+                consumer.commit(offsets)
+            except KafkaError as exc:
+                # The snapshots just written hold these offsets, and the next owner of a
+                # partition resumes from its snapshot: a commit that fails (the broker
+                # is restarting) loses nothing and is made again at the next checkpoint.
+                # Reconnecting instead would join the group as a new member, which the
+                # coordinator holds up until the old one's session expires.
+                metrics.COMMIT_FAILURES.inc()
+                log.warning("committing offsets failed; the next checkpoint retries: %s", exc)
         self.last_checkpoint = time.monotonic()
         metrics.STATE_ENTITIES.set(self.states.entities())
         metrics.STATE_ROWS.set(self.states.size_rows())
 
     def refresh_model(self, force: bool = False) -> None:
-        """Swap in the version behind the alias; only ever called between batches."""
-        now = time.monotonic()
-        if not force and now - self.last_model_check < self.settings.model_refresh_s:
-            return
-        self.last_model_check = now
-        try:
+        """Swap in the version behind the alias; only ever called between batches.
+
+        ``force`` loads now (at start, before any model); otherwise the version the
+        model watcher found is taken, so a slow or unreachable registry never holds
+        up a batch.
+        """
+        if force:
+            self.last_model_check = time.monotonic()
             loaded = self.model_source()
-        except IncompatibleModelError as exc:
-            if self.model is None:
-                raise
-            log.error("keeping %s version %s: %s", self.model.name, self.model.version, exc)
-            return
+        else:
+            loaded, self._offered = self._offered, None
         if loaded is not None and (self.model is None or loaded.version != self.model.version):
             log.info("scoring with %s version %s", loaded.name, loaded.version)
             self.model = loaded
             metrics.MODEL_VERSION.labels(loaded.name).set(float(loaded.version))
+
+    def _watch_models(self) -> None:
+        """Look at the registry every ``model_refresh_s``, in its own thread.
+
+        While the tracking server is unreachable the scorer goes on with the model it
+        has (``registry_reachable`` is False, ``/readyz`` reports it); a version of
+        another feature set is refused and logged, never swapped in.
+        """
+        while not self._stop.wait(self.settings.model_refresh_s):
+            self.last_model_check = time.monotonic()
+            try:
+                loaded = self.model_source()
+            except IncompatibleModelError as exc:
+                current = self.model
+                log.error(
+                    "keeping %s version %s: %s",
+                    current.name if current else "-",
+                    current.version if current else "-",
+                    exc,
+                )
+                continue
+            except Exception as exc:
+                if self.registry_reachable:
+                    log.warning("the model registry is unreachable; scoring on: %s", exc)
+                self.registry_reachable = False
+                continue
+            if not self.registry_reachable:
+                log.info("the model registry is reachable again")
+            self.registry_reachable = True
+            if loaded is not None and (self.model is None or loaded.version != self.model.version):
+                self._offered = loaded
 
     # --- one micro-batch -------------------------------------------------------------
 
@@ -299,12 +362,38 @@ class ScorerLoop:
         started = time.perf_counter()
         events, origin, rows = self.score_records(records, outcome)
         # Step 4: durable, idempotent store.
-        outcome.anomalies_stored = self.store.insert_anomalies(rows)
+        outcome.anomalies_stored = self._store_until_taken(rows)
         # Step 5: dead letters out before the offsets can move.
         self._send_dead_letters(producer, outcome.dead_letters)
         self._observe(records, events, origin, outcome, time.perf_counter() - started)
         self._observe_lag(consumer)
         return outcome
+
+    def _store_until_taken(self, rows: list[dict[str, Any]]) -> int:
+        """Insert the batch's anomalies, retrying while the store is down.
+
+        The batch stays in hand (its offsets do not move) and is retried with a short
+        capped backoff, so the scorer resumes within seconds of the store's return,
+        with nothing lost and (the insert is idempotent) nothing twice.
+        """
+        pause = min(0.1, self.settings.reconnect_max_s)
+        while True:
+            try:
+                stored = self.store.insert_anomalies(rows)
+            except Exception as exc:
+                if self._stop.is_set():
+                    raise
+                if self.store_reachable:
+                    log.warning("the store is unavailable; retrying the batch: %s", exc)
+                self.store_reachable = False
+                metrics.STORE_RETRIES.inc()
+                self._stop.wait(pause)
+                pause = min(pause * 2, self.settings.reconnect_max_s)
+                continue
+            if not self.store_reachable:
+                log.info("the store is available again")
+            self.store_reachable = True
+            return stored
 
     def score_records(
         self, records: list[ConsumerRecord], outcome: BatchOutcome

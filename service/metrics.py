@@ -55,3 +55,11 @@ STATE_ROWS = Gauge(
 SCORER_RESTARTS = Counter(
     "auditlens_scorer_restarts_total", "Times the scorer reconnected after a failure."
 )
+STORE_RETRIES = Counter(
+    "auditlens_store_retries_total",
+    "Times the scorer retried a batch's store write because the store was unavailable.",
+)
+COMMIT_FAILURES = Counter(
+    "auditlens_offset_commit_failures_total",
+    "Offset commits that failed (the broker was unavailable); the next checkpoint retries.",
+)

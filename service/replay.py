@@ -77,15 +77,29 @@ def _messages(paths: Sequence[Path | str]) -> pl.DataFrame:
     )
 
 
-def replay(paths: Sequence[Path | str], topic: str, bootstrap_servers: str) -> int:
+def replay(
+    paths: Sequence[Path | str], topic: str, bootstrap_servers: str, timeout_s: float = 5.0
+) -> int:
+    """Produce every event of ``paths`` to ``topic`` in time order; returns how many.
+
+    A broker that does not answer fails the replay within about ``timeout_s`` (no
+    broker at all: kafka-python's NoBrokersAvailable; one that goes away: a timeout)
+    instead of kafka-python's 60 s wait per blocked send.
+    """
     messages = _messages(paths).sort("time", "event_id", nulls_last=False, maintain_order=True)
     producer = KafkaProducer(
-        bootstrap_servers=bootstrap_servers, acks="all", linger_ms=20, batch_size=256 * 1024
+        bootstrap_servers=bootstrap_servers,
+        acks="all",
+        linger_ms=20,
+        batch_size=256 * 1024,
+        max_block_ms=int(timeout_s * 1000),
+        request_timeout_ms=int(max(timeout_s, 1.0) * 1000),
+        bootstrap_timeout_ms=int(timeout_s * 1000),
     )
     try:
         for value, key in messages.select("value", "key").iter_rows():
             producer.send(topic, value=value, key=key)
-        producer.flush()
+        producer.flush(timeout=max(timeout_s * 6, 30.0))
     finally:
-        producer.close(timeout=30)
+        producer.close(timeout=timeout_s)
     return messages.height

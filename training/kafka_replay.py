@@ -26,13 +26,20 @@ def read_topic(
     topic: str,
     reports: ReportSnapshots | None = None,
     timeout_s: float = 600.0,
+    request_timeout_s: float = 5.0,
 ) -> tuple[list[NormalizedEvent], int]:
-    """(normalized events, rejected messages) of ``topic``, oldest first per partition."""
+    """(normalized events, rejected messages) of ``topic``, oldest first per partition.
+
+    ``request_timeout_s`` bounds each request, so a broker that does not answer fails
+    the read in seconds; ``timeout_s`` bounds the whole read.
+    """
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap_servers,
         enable_auto_commit=False,
         group_id=None,
         client_id="auditlens-train",
+        request_timeout_ms=int(request_timeout_s * 1000),
+        bootstrap_timeout_ms=int(request_timeout_s * 1000),
     )
     try:
         partitions = consumer.partitions_for_topic(topic)

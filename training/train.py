@@ -87,11 +87,21 @@ def _read(
     topic: str | None = None,
     bootstrap_servers: str = "",
 ) -> tuple[pl.DataFrame, int]:
-    """Normalized events of the files (and of a Kafka topic), in processing order."""
+    """Normalized events of the files (and of a Kafka topic), in processing order.
+
+    Rejected inputs are logged (the first 20) when there is something to train on;
+    when nothing is usable the error says why instead (:class:`TrainingError`).
+    """
     read = read_events(paths, reports=state.reports)
+    rows, rejected = read.events, len(read.errors)
+    if not rows and read.errors and not topic:
+        where, error = read.errors[0]
+        raise TrainingError(
+            f"no usable events in {', '.join(map(str, paths))}: {rejected} inputs rejected, "
+            f"the first ({where}) because {error} ({error.reason})"
+        )
     for where, error in read.errors[:20]:
         log.warning("skipped %s: %s (%s)", where, error, error.reason)
-    rows, rejected = read.events, len(read.errors)
     if topic:
         from training.kafka_replay import read_topic
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from service.api.limits import BodySizeLimit
 from service.api.routes import anomalies, health, keys, models, score, suppressions, webhooks
@@ -15,6 +17,8 @@ from service.consumer import ScorerLoop
 from service.store.exceptions import NotFoundError
 from service.store.repository import Store
 from service.webhooks.urls import Resolver, resolve
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """
 Anomalies in Kubernetes audit, CloudTrail and policy-engine events, scored against
@@ -91,9 +95,25 @@ def create_app(
     app.state.resolver = resolver
     app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)
     app.add_exception_handler(NotFoundError, _not_found)
+    app.add_exception_handler(OperationalError, _store_unavailable)
+    app.add_exception_handler(InterfaceError, _store_unavailable)
     for module in ROUTERS:
         app.include_router(module.router)
     return app
+
+
+async def _store_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    """The store did not answer (down, restarting): 503, so clients retry; no traceback.
+
+    The engine's pre-ping replaces broken connections, so the next request after the
+    store's return succeeds by itself.
+    """
+    log.warning("store unavailable: %s", str(exc).splitlines()[0] if str(exc) else exc)
+    return JSONResponse(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        content={"detail": "the store is unavailable; retry shortly"},
+        headers={"Retry-After": "2"},
+    )
 
 
 async def _not_found(_request: Request, exc: Exception) -> JSONResponse:

@@ -177,22 +177,18 @@ class KafkaBroker:
             *args,
         ]
 
-    def start(self, timeout_s: float = 90.0) -> KafkaBroker:
-        """Format fresh KRaft storage, start the broker, return once it serves clients."""
+    def start(self, timeout_s: float = 90.0, fresh: bool = True) -> KafkaBroker:
+        """Start the broker, return once it serves clients.
+
+        ``fresh`` formats new KRaft storage; without it the broker comes back on the
+        storage (topics, offsets, committed positions) of its last run.
+        """
         libs = fetch_jars()
         self.workdir.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(self.workdir / "data", ignore_errors=True)
         config = self._write_config()
-        fmt = subprocess.run(
-            self._java(
-                libs, "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(config)
-            ),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if fmt.returncode != 0:
-            raise ConfigurationError(f"formatting KRaft storage failed:\n{fmt.stderr[-2000:]}")
+        if fresh:
+            shutil.rmtree(self.workdir / "data", ignore_errors=True)
+            self._format(libs, config)
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(
                 self._java(libs, "kafka.Kafka", str(config)),
@@ -204,6 +200,25 @@ class KafkaBroker:
         (self.workdir / "bootstrap").write_text(self.bootstrap_servers)
         self._wait_until_ready(timeout_s)
         return self
+
+    def _format(self, libs: Path, config: Path) -> None:
+        fmt = subprocess.run(
+            self._java(
+                libs, "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(config)
+            ),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if fmt.returncode != 0:
+            raise ConfigurationError(f"formatting KRaft storage failed:\n{fmt.stderr[-2000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL: the broker dies with no shutdown at all (recovery tests)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
 
     def _wait_until_ready(self, timeout_s: float) -> None:
         """Ready means a real client round trip: the broker answers a metadata request."""

@@ -87,6 +87,13 @@ class PostgresCluster:
         )
         if init.returncode != 0:
             raise ConfigurationError(f"initdb failed:\n{init.stderr[-2000:]}")
+        return self.resume(timeout_s)
+
+    def resume(self, timeout_s: float = 60.0) -> PostgresCluster:
+        """Start the server on the cluster's data (``pg_ctl start``); return once it answers."""
+        assert self.workdir is not None, "start() creates the cluster first"
+        bin_dir = find_bin_dir()
+        data = self.workdir / "data"
         options = (
             f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
@@ -133,7 +140,8 @@ class PostgresCluster:
                     raise
                 time.sleep(0.1)
 
-    def stop(self) -> None:
+    def pause(self) -> None:
+        """Stop the server (``pg_ctl stop -m fast``) and keep its data, for :meth:`resume`."""
         if self.workdir is None:
             return
         data = self.workdir / "data"
@@ -145,6 +153,12 @@ class PostgresCluster:
                 capture_output=True,
                 check=False,
             )
+
+    def stop(self) -> None:
+        """Stop the server and remove the cluster."""
+        if self.workdir is None:
+            return
+        self.pause()
         shutil.rmtree(self.workdir, ignore_errors=True)
         self.workdir = None
 

@@ -15,9 +15,9 @@ from service.store.migrate import migrate
 class StoreBase:
     """One engine and its session factory; safe to share between threads."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, connect_timeout_s: float = 5.0) -> None:
         self.url = url
-        self.engine: Engine = make_engine(url)
+        self.engine: Engine = make_engine(url, connect_timeout_s)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -17,9 +17,20 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, connect_timeout_s: float = 5.0) -> Engine:
+    """An engine whose connection attempts give up after ``connect_timeout_s``.
+
+    A PostgreSQL that is down or unreachable then fails a call within seconds
+    (``pool_pre_ping`` replaces connections a restart has broken) instead of waiting
+    for the operating system's TCP timeout.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_timeout=connect_timeout_s,
+        connect_args={"connect_timeout": max(1, round(connect_timeout_s))},
+    )

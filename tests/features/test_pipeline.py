@@ -172,7 +172,8 @@ def test_a_snapshot_of_another_key_scheme_is_not_restored(tmp_path: Path) -> Non
     state.key_scheme = "polars-hash-0000000000000000"
     state.snapshot(tmp_path / "state", {"offset": "12"})
     restored = EntityState.restore(tmp_path / "state")
-    assert restored.pairs == {} and restored.metadata == {}
+    assert restored.pairs == {}
+    assert restored.metadata == {}
 
 
 def test_a_state_of_another_key_scheme_is_refused() -> None:

@@ -33,8 +33,8 @@ def stored_event_ids(store_url: str) -> list[str]:
     try:
         with engine.connect() as conn:
             return list(conn.exec_driver_sql("SELECT event_id FROM anomalies").scalars())
-    except sa.exc.OperationalError:  # the scorer has not created the schema yet
-        return []
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+        return []  # the scorer has not created the schema yet (or PostgreSQL is down)
     finally:
         engine.dispose()
 

@@ -22,6 +22,12 @@ class Ready(BaseModel):
         "`partitions_assigned`.",
         examples=[{"store": True, "model_loaded": True, "partitions_assigned": True}],
     )
+    degraded: list[str] = Field(
+        default_factory=list,
+        description="Dependencies that are down without stopping the work: `model_registry` "
+        "(the scorer goes on with the model it has, and swaps in no new version).",
+        examples=[["model_registry"]],
+    )
 
 
 @router.get("/livez", response_model=Live)
@@ -43,10 +49,11 @@ def readyz(request: Request, response: Response) -> Ready:
     if scorer is not None:
         checks["model_loaded"] = scorer.model is not None
         checks["partitions_assigned"] = scorer.assigned_partitions > 0
+    degraded = [] if scorer is None or scorer.registry_reachable else ["model_registry"]
     ready = all(checks.values())
     if not ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return Ready(status="ready" if ready else "not ready", checks=checks)
+    return Ready(status="ready" if ready else "not ready", checks=checks, degraded=degraded)
 
 
 @router.get(

@@ -1,0 +1,238 @@
+"""Outages of real dependencies mid-stream: the scorer resumes within seconds of their
+return, and the store ends with every expected anomaly exactly once.
+
+Each outage has its own dependency process (a broker on its own storage, a
+PostgreSQL cluster), stopped and started by the test. The time to resume is
+measured from the dependency's return to the scorer's next sign of work (a dead
+letter for a canary message, or the next anomaly stored) and printed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+from kafka import KafkaProducer
+
+from service.localstack import free_port
+from service.localstack.kafka import KafkaBroker
+from service.localstack.postgres import PostgresCluster
+from service.replay import _messages
+from tests.integration.conftest import Processes, TrainedEnvironment, create_topic, read_topic
+from tests.integration.test_delivery import assert_exactly_once, stored_event_ids, wait_for_count
+
+pytestmark = pytest.mark.integration
+
+RESUME_LIMIT_S = 10.0  # the aim is 5 s; the limit leaves room for a loaded CI machine
+
+
+def produce(bootstrap: str, topic: str, values: list[tuple[bytes, bytes | None]]) -> None:
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    for value, key in values:
+        producer.send(topic, value=value, key=key)
+    producer.flush()
+    producer.close()
+
+
+def halves(trained: TrainedEnvironment) -> tuple[list, list]:  # type: ignore[type-arg]
+    """The test period in replay order, split in two: the outage falls between them."""
+    messages = _messages([trained.test_file]).sort("time", "event_id", maintain_order=True)
+    rows = list(messages.select("value", "key").iter_rows())
+    return rows[: len(rows) // 2], rows[len(rows) // 2 :]
+
+
+def scorer_env(base: dict[str, str], bootstrap: str, name: str, store_url: str) -> dict[str, str]:
+    return {
+        **base,
+        "AUDITLENS_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "AUDITLENS_TOPICS": f"in-{name}",
+        "AUDITLENS_CONSUMER_GROUP": f"group-{name}",
+        "AUDITLENS_DLQ_TOPIC": f"dlq-{name}",
+        "AUDITLENS_STORE_URL": store_url,
+        "AUDITLENS_BATCH_MAX_EVENTS": "200",
+    }
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[KafkaBroker]:
+    with KafkaBroker(workdir=tmp_path / "kafka", partitions=1) as broker:
+        yield broker
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_the_scorer_resumes_within_seconds_of_the_broker_return(
+    how: str,
+    trained: TrainedEnvironment,
+    service_env: dict[str, str],
+    processes: Processes,
+    own_broker: KafkaBroker,
+    unique_name: str,
+    tmp_path: Path,
+) -> None:
+    bootstrap = own_broker.bootstrap_servers
+    env = scorer_env(service_env, bootstrap, unique_name, f"sqlite:///{tmp_path / 'store.db'}")
+    create_topic(bootstrap, env["AUDITLENS_TOPICS"], partitions=1)
+    first, second = halves(trained)
+    produce(bootstrap, env["AUDITLENS_TOPICS"], first)
+    processes.serve(env)
+    wait_for_count(env["AUDITLENS_STORE_URL"], 1, processes)
+
+    if how == "SIGKILL":
+        own_broker.kill()
+    else:
+        own_broker.stop()
+    time.sleep(10)  # the scorer meets a broker that is gone
+    own_broker.start(fresh=False)
+    back = time.monotonic()
+    # A canary the scorer can only answer by working again: a dead letter.
+    produce(bootstrap, env["AUDITLENS_TOPICS"], [(b"not json: canary", None)])
+    letters = read_topic(bootstrap, env["AUDITLENS_DLQ_TOPIC"], 1, timeout_s=60)
+    assert any(r.value == b"not json: canary" for r in letters), processes.logs()
+    resumed_s = time.monotonic() - back
+    print(f"broker {how}: scoring resumed {resumed_s:.2f} s after the broker was back")
+
+    produce(bootstrap, env["AUDITLENS_TOPICS"], second)
+    wait_for_count(env["AUDITLENS_STORE_URL"], len(trained.expected), processes, timeout_s=180)
+    time.sleep(2)  # anything scored twice would show up now
+    assert_exactly_once(stored_event_ids(env["AUDITLENS_STORE_URL"]), trained.expected)
+    assert resumed_s < RESUME_LIMIT_S, f"resumed after {resumed_s:.1f} s"
+
+
+def test_the_scorer_holds_its_batch_through_a_postgresql_restart(
+    trained: TrainedEnvironment,
+    service_env: dict[str, str],
+    processes: Processes,
+    kafka_bootstrap: str,
+    unique_name: str,
+) -> None:
+    with PostgresCluster() as cluster:
+        # service_env made the topic in-<name> (one partition) on the session broker.
+        env = scorer_env(service_env, kafka_bootstrap, unique_name, cluster.url)
+        first, second = halves(trained)
+        produce(kafka_bootstrap, env["AUDITLENS_TOPICS"], first)
+        processes.serve(env)
+        stored = wait_for_count(cluster.url, 1, processes)
+
+        cluster.pause()
+        produce(kafka_bootstrap, env["AUDITLENS_TOPICS"], second)  # arrives while it is down
+        time.sleep(10)
+        cluster.resume()
+        back = time.monotonic()
+        wait_for_count(cluster.url, len(set(stored)) + 1, processes, timeout_s=60)
+        resumed_s = time.monotonic() - back
+        print(f"PostgreSQL restart: anomalies stored again {resumed_s:.2f} s after its return")
+
+        wait_for_count(cluster.url, len(trained.expected), processes, timeout_s=180)
+        time.sleep(2)
+        assert_exactly_once(stored_event_ids(cluster.url), trained.expected)
+        assert resumed_s < RESUME_LIMIT_S, f"resumed after {resumed_s:.1f} s"
+
+
+class TrackingServer:
+    """A real ``mlflow server`` process over a copy of the trained registry."""
+
+    def __init__(self, registry_db: Path, workdir: Path) -> None:
+        self.port = free_port()
+        self.db = workdir / "mlflow.db"
+        shutil.copy(registry_db, self.db)
+        self.log = workdir / "mlflow-server.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 90) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(Path(sys.executable).with_name("mlflow")),
+                    "server",
+                    "--backend-store-uri",
+                    f"sqlite:///{self.db}",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    "1",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.uri}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"mlflow server did not start:\n{self.log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
+        self.process = None
+
+
+def readiness(port: str) -> dict:  # type: ignore[type-arg]
+    response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+    return {"code": response.status_code, **response.json()}
+
+
+def test_the_scorer_scores_on_through_a_tracking_server_outage(
+    trained: TrainedEnvironment,
+    service_env: dict[str, str],
+    processes: Processes,
+    kafka_bootstrap: str,
+    unique_name: str,
+    tmp_path: Path,
+) -> None:
+    server = TrackingServer(trained.data_dir / "mlflow.db", tmp_path)
+    server.start()
+    try:
+        env = {
+            **scorer_env(
+                service_env, kafka_bootstrap, unique_name, f"sqlite:///{tmp_path / 'store.db'}"
+            ),
+            "MLFLOW_TRACKING_URI": server.uri,
+        }
+        first, second = halves(trained)
+        produce(kafka_bootstrap, env["AUDITLENS_TOPICS"], first)
+        processes.serve(env, role="all")
+        wait_for_count(env["AUDITLENS_STORE_URL"], 1, processes)
+
+        server.stop()
+        produce(kafka_bootstrap, env["AUDITLENS_TOPICS"], second)
+        # With the tracking server gone, every expected anomaly is still scored and stored.
+        wait_for_count(env["AUDITLENS_STORE_URL"], len(trained.expected), processes)
+        deadline = time.monotonic() + 30
+        while readiness(env["AUDITLENS_API_PORT"])["degraded"] != ["model_registry"]:
+            assert time.monotonic() < deadline, processes.logs()
+            time.sleep(0.2)
+        ready = readiness(env["AUDITLENS_API_PORT"])
+        assert ready["code"] == 200, "a registry outage degrades, it does not stop the scorer"
+
+        server.start()
+        back = time.monotonic()
+        while readiness(env["AUDITLENS_API_PORT"])["degraded"]:
+            assert time.monotonic() - back < 60, processes.logs()
+            time.sleep(0.2)
+        noticed_s = time.monotonic() - back
+        print(f"tracking server restart: registry reachable again {noticed_s:.2f} s after")
+        time.sleep(2)
+        assert_exactly_once(stored_event_ids(env["AUDITLENS_STORE_URL"]), trained.expected)
+        assert noticed_s < RESUME_LIMIT_S
+    finally:
+        server.stop()
