@@ -210,7 +210,16 @@ class ScorerLoop:
         reconnects after a pause, resuming from its last checkpoint.
         """
         while self.model is None and not self._stop.is_set():
-            self.refresh_model(force=True)
+            try:
+                self.refresh_model(force=True)
+            except IncompatibleModelError:
+                raise
+            except Exception as exc:  # the registry is not up yet: wait for it
+                self.registry_reachable = False
+                log.warning("the model registry is unreachable; waiting: %s", exc)
+                self._stop.wait(2.0)
+                continue
+            self.registry_reachable = True
             if self.model is None:
                 log.warning("no model carries the alias %r yet; waiting", self.settings.model_alias)
                 self._stop.wait(2.0)

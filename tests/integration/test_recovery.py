@@ -26,7 +26,13 @@ from service.localstack import free_port
 from service.localstack.kafka import KafkaBroker
 from service.localstack.postgres import PostgresCluster
 from service.replay import _messages
-from tests.integration.conftest import Processes, TrainedEnvironment, create_topic, read_topic
+from tests.integration.conftest import (
+    Processes,
+    TrainedEnvironment,
+    create_topic,
+    read_topic,
+    run_cli,
+)
 from tests.integration.test_delivery import assert_exactly_once, stored_event_ids, wait_for_count
 
 pytestmark = pytest.mark.integration
@@ -113,23 +119,38 @@ def test_the_scorer_holds_its_batch_through_a_postgresql_restart(
     kafka_bootstrap: str,
     unique_name: str,
 ) -> None:
+    """The scorer retries its batch, the API answers 503 and serves again by itself."""
     with PostgresCluster() as cluster:
         # service_env made the topic in-<name> (one partition) on the session broker.
         env = scorer_env(service_env, kafka_bootstrap, unique_name, cluster.url)
+        key = run_cli(env, "keys", "create", "--role", "reader").strip().splitlines()[-1]
+        api = f"http://127.0.0.1:{env['AUDITLENS_API_PORT']}"
         first, second = halves(trained)
         produce(kafka_bootstrap, env["AUDITLENS_TOPICS"], first)
-        processes.serve(env)
-        stored = wait_for_count(cluster.url, 1, processes)
+        processes.serve(env, role="all")
+        wait_for_count(cluster.url, 1, processes)
 
+        before = len(stored_event_ids(cluster.url))
         cluster.pause()
         produce(kafka_bootstrap, env["AUDITLENS_TOPICS"], second)  # arrives while it is down
         time.sleep(10)
+        assert readiness(env["AUDITLENS_API_PORT"])["code"] == 503
+        listed = httpx.get(
+            f"{api}/v1/anomalies", headers={"Authorization": f"Bearer {key}"}, timeout=30
+        )
+        assert listed.status_code == 503, listed.text
         cluster.resume()
         back = time.monotonic()
-        wait_for_count(cluster.url, len(set(stored)) + 1, processes, timeout_s=60)
+        wait_for_count(cluster.url, before + 1, processes, timeout_s=60)
         resumed_s = time.monotonic() - back
         print(f"PostgreSQL restart: anomalies stored again {resumed_s:.2f} s after its return")
+        assert "the store is unavailable; retrying the batch" in processes.full_logs()
 
+        listed = httpx.get(
+            f"{api}/v1/anomalies", headers={"Authorization": f"Bearer {key}"}, timeout=30
+        )
+        assert listed.status_code == 200, listed.text
+        assert readiness(env["AUDITLENS_API_PORT"])["code"] == 200
         wait_for_count(cluster.url, len(trained.expected), processes, timeout_s=180)
         time.sleep(2)
         assert_exactly_once(stored_event_ids(cluster.url), trained.expected)
