@@ -92,8 +92,8 @@ def test_a_batch_is_held_and_stored_once_the_store_is_back(tmp_path: Path) -> No
     store = FlakyStore(failures=3)
     loop = ScorerLoop(
         Settings(data_dir=tmp_path, reconnect_max_s=0.05),
-        store,
-        lambda: None,  # type: ignore[arg-type]
+        store,  # type: ignore[arg-type]
+        lambda: None,
     )
     rows = [{"event_id": "a"}, {"event_id": "b"}]
     assert loop._store_until_taken(rows) == 2
