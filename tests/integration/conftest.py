@@ -25,15 +25,22 @@ def clean_environ() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
 
 
-def run_cli(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
+def cli(
+    env: dict[str, str], *args: str, timeout_s: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """``auditlens ARGS`` in a child process, as a user runs it."""
+    return subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout_s,
         check=False,
     )
+
+
+def run_cli(env: dict[str, str], *args: str) -> str:
+    result = cli(env, *args)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from service.cli import EXIT_INPUT, EXIT_UNAVAILABLE
+from tests.integration.conftest import cli
 
 
 def closed_port() -> int:
@@ -106,14 +106,7 @@ def cases(root: Path, fixtures: Path) -> dict[str, Case]:
 
 def run(args: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], float]:
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = cli(env, *args, timeout_s=120)
     return done, time.monotonic() - started
 
 
