@@ -109,8 +109,14 @@ def alias_version(config: RegistryConfig, alias: str) -> str | None:
     configure(config)
     try:
         return str(MlflowClient().get_model_version_by_alias(config.model_name, alias).version)
-    except MlflowException:
-        return None
+    except MlflowException as exc:
+        if exc.error_code in _ABSENT:
+            return None
+        raise  # the registry did not answer: not the same as "no such alias"
+
+
+# What MLflow answers for a model or an alias that does not exist (file, SQL and REST stores).
+_ABSENT = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND")
 
 
 def set_alias(config: RegistryConfig, alias: str, version: str) -> None:

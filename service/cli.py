@@ -211,6 +211,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             settings,
             store,
             lambda: registry.load(config, settings.model_alias),
+            lambda: registry.alias_version(config, settings.model_alias),
         )
         worker = threading.Thread(target=scorer.run, name="scorer", daemon=True)
         worker.start()

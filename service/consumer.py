@@ -136,10 +136,19 @@ def score_isolating(
 class ScorerLoop:
     """Consumes the configured topics until :meth:`stop` is called."""
 
-    def __init__(self, settings: Settings, store: Store, model_source: ModelSource) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        model_source: ModelSource,
+        version_source: Callable[[], str | None] | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.model_source = model_source
+        # The version behind the alias, asked before loading: one registry query every
+        # model_refresh_s instead of loading the whole model each time.
+        self.version_source = version_source
         self.model: LoadedModel | None = None
         self._stop = threading.Event()
         self.assigned_partitions = 0
@@ -312,6 +321,13 @@ class ScorerLoop:
         while not self._stop.wait(self.settings.model_refresh_s):
             self.last_model_check = time.monotonic()
             try:
+                if (
+                    self.version_source is not None
+                    and self.model is not None
+                    and self.version_source() in (None, self.model.version)
+                ):
+                    self.registry_reachable = True
+                    continue
                 loaded = self.model_source()
             except IncompatibleModelError as exc:
                 current = self.model

@@ -110,3 +110,25 @@ def test_a_stop_ends_the_retries(tmp_path: Path) -> None:
     threading.Timer(0.2, loop.stop).start()
     with pytest.raises(OperationalError):
         loop._store_until_taken([{"event_id": "a"}])
+
+
+def test_the_watcher_asks_for_the_version_before_loading_the_model(tmp_path: Path) -> None:
+    registry = Registry()
+    loop = ScorerLoop(
+        Settings(data_dir=tmp_path, model_refresh_s=0.02),
+        Store(f"sqlite:///{tmp_path / 'store.db'}"),
+        registry,
+        lambda: registry.version,
+    )
+    loop.refresh_model(force=True)
+    watcher = threading.Thread(target=loop._watch_models, daemon=True)
+    watcher.start()
+    try:
+        time.sleep(0.3)
+        assert registry.calls == 1, "an unchanged version is never loaded again"
+        registry.version = "3"
+        wait_until(lambda: loop._offered is not None)
+        assert registry.calls == 2
+    finally:
+        loop.stop()
+        watcher.join(timeout=5)
