@@ -158,17 +158,21 @@ def _dead_letters(ctx: Context, topic: str) -> int:
 
 
 def state_size(directory: Path) -> dict[str, Any]:
-    """Bytes of the entity-state snapshots on disk and the actors they remember."""
+    """Bytes of the entity-state snapshots on disk and the entities they remember.
+
+    ``state_actors`` counts distinct entities (the ``entity`` history's keys, see
+    features.entities) over all partitions.
+    """
     if not directory.exists():
         return {"state_bytes": 0, "state_partitions": 0, "state_actors": 0}
     live = [d for d in directory.iterdir() if d.is_dir() and "." not in d.name.split("-")[-1]]
     size = sum(f.stat().st_size for d in live for f in d.rglob("*") if f.is_file())
     actors = [
-        pl.read_parquet(d / "pairs.actor.parquet")
+        pl.read_parquet(d / "pairs.entity.parquet")
         for d in live
-        if (d / "pairs.actor.parquet").exists()
+        if (d / "pairs.entity.parquet").exists()
     ]
-    distinct = pl.concat(actors)["k_actor"].n_unique() if actors else 0
+    distinct = pl.concat(actors)["key"].n_unique() if actors else 0
     return {
         "state_bytes": size,
         "state_partitions": len(live),

@@ -79,7 +79,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         {
             "target": "peak RSS <= 1 GiB with 100k active entities",
             "measured": f"{_num(None if rss is None else rss / GIB, 2, ' GiB')} "
-            f"with {_num(entities)} actors",
+            f"with {_num(entities)} entities",
             "met": rss_met,
         },
     ]
@@ -230,7 +230,7 @@ def _memory_rows(results: dict[str, Any]) -> list[str]:
     rows = [
         "## Memory and entity state",
         "",
-        "| run | peak RSS per scorer (VmHWM) | state on disk | actors remembered |",
+        "| run | peak RSS per scorer (VmHWM) | state on disk | entities remembered |",
         "| --- | --- | ---: | ---: |",
     ]
     for key in ("scorers_1", "scorers_2", "entities", "latency"):
