@@ -44,7 +44,7 @@ import numpy.typing as npt
 import polars as pl
 from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
-from kafka.errors import KafkaError
+from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError
 from kafka.structs import OffsetAndMetadata
 
 from features.decode import normalize_message
@@ -69,6 +69,12 @@ T = TypeVar("T")
 # minutes: a scorer that joined before its topic had partitions (a topic created by
 # its first producer, a partition count raised) would sit idle that long.
 METADATA_MAX_AGE_MS = 5_000
+# How long the group coordinator waits for a member that stopped heartbeating before it
+# hands its partitions on (kafka-python's default is 45 s). After a broker restart the
+# coordinator may wait this long for the member the scorer was before it; a scorer that
+# dies is replaced after it too.
+SESSION_TIMEOUT_MS = 10_000
+_GROUP_REFUSALS = (RebalanceInProgressError, CommitFailedError)
 
 
 @dataclass
@@ -165,6 +171,8 @@ class ScorerLoop:
         )
         # Next offset to read per partition, as far as this scorer has processed it.
         self.next_offsets: dict[TopicPartition, int] = {}
+        # Partitions revoked or assigned by a rebalance during the current poll.
+        self.moved_partitions: set[TopicPartition] = set()
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -193,6 +201,7 @@ class ScorerLoop:
             max_poll_records=self.settings.batch_max_events,
             client_id="auditlens-scorer",
             metadata_max_age_ms=METADATA_MAX_AGE_MS,
+            session_timeout_ms=SESSION_TIMEOUT_MS,
             # kafka-python backs off up to 30 s between reconnects by default: a broker
             # back from a restart would wait that long to be noticed.
             reconnect_backoff_max_ms=reconnect_ms,
@@ -284,10 +293,14 @@ class ScorerLoop:
                 consumer.commit(offsets)
             except KafkaError as exc:
                 # The snapshots just written hold these offsets, and the next owner of a
-                # partition resumes from its snapshot: a commit that fails (the broker
-                # is restarting) loses nothing and is made again at the next checkpoint.
+                # partition resumes from its snapshot: a commit that fails because the
+                # broker is away loses nothing and is made again at the next checkpoint.
                 # Reconnecting instead would join the group as a new member, which the
-                # coordinator holds up until the old one's session expires.
+                # coordinator holds up until the old one's session expires. A commit
+                # refused by the group (a rebalance) still reconnects: a fresh join is
+                # what settles it.
+                if not getattr(exc, "retriable", False) or isinstance(exc, _GROUP_REFUSALS):
+                    raise
                 metrics.COMMIT_FAILURES.inc()
                 log.warning("committing offsets failed; the next checkpoint retries: %s", exc)
         self.last_checkpoint = time.monotonic()
@@ -368,10 +381,20 @@ class ScorerLoop:
                 break
             if records:
                 remaining_ms = min(remaining_ms, self.settings.batch_linger_ms)
+            self.moved_partitions.clear()
             polled = consumer.poll(
                 timeout_ms=remaining_ms,
                 max_records=self.settings.batch_max_events - len(records),
             )
+            if self.moved_partitions:
+                # A rebalance ran inside this poll: each partition it handed over (even
+                # back to this scorer) resumes from its snapshot's offset, so what was
+                # read of it before is read again; keeping it would count it twice.
+                records = [
+                    r
+                    for r in records
+                    if TopicPartition(r.topic, r.partition) not in self.moved_partitions
+                ]
             arrived = [record for part in polled.values() for record in part]
             if not arrived and records:
                 break
@@ -610,12 +633,14 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self.consumer = consumer
 
     def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self.loop.moved_partitions.update(revoked)
         self.loop.checkpoint(self.consumer, list(revoked), commit=False)
         for tp in revoked:
             self.loop.states.release(tp)
             self.loop.next_offsets.pop(tp, None)
 
     def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.loop.moved_partitions.update(assigned)
         for tp in assigned:
             self.loop.next_offsets.pop(tp, None)
             resume_at = self.loop.states.load(tp)

@@ -37,7 +37,10 @@ from tests.integration.test_delivery import assert_exactly_once, stored_event_id
 
 pytestmark = pytest.mark.integration
 
-RESUME_LIMIT_S = 10.0  # the aim is 5 s; the limit leaves room for a loaded CI machine
+# The aim is 5 s. When the group coordinator comes back without the scorer's member it
+# waits for that member's session to expire first (SESSION_TIMEOUT_MS, 10 s).
+RESUME_LIMIT_S = 15.0
+OUTAGE_S = 4.0  # long enough for the scorer to meet the outage (it retries every 0.1-2 s)
 
 
 def produce(bootstrap: str, topic: str, values: list[tuple[bytes, bytes | None]]) -> None:
@@ -48,11 +51,12 @@ def produce(bootstrap: str, topic: str, values: list[tuple[bytes, bytes | None]]
     producer.close()
 
 
-def halves(trained: TrainedEnvironment) -> tuple[list, list]:  # type: ignore[type-arg]
-    """The test period in replay order, split in two: the outage falls between them."""
+def parts(trained: TrainedEnvironment, count: int) -> list[list]:  # type: ignore[type-arg]
+    """The test period in replay order, in ``count`` parts: the outages fall between them."""
     messages = _messages([trained.test_file]).sort("time", "event_id", maintain_order=True)
     rows = list(messages.select("value", "key").iter_rows())
-    return rows[: len(rows) // 2], rows[len(rows) // 2 :]
+    size = -(-len(rows) // count)
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
 def scorer_env(base: dict[str, str], bootstrap: str, name: str, store_url: str) -> dict[str, str]:
@@ -73,9 +77,7 @@ def own_broker(tmp_path: Path) -> Iterator[KafkaBroker]:
         yield broker
 
 
-@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
 def test_the_scorer_resumes_within_seconds_of_the_broker_return(
-    how: str,
     trained: TrainedEnvironment,
     service_env: dict[str, str],
     processes: Processes,
@@ -83,33 +85,38 @@ def test_the_scorer_resumes_within_seconds_of_the_broker_return(
     unique_name: str,
     tmp_path: Path,
 ) -> None:
+    """The broker stopped (SIGTERM), then killed (SIGKILL), each mid-stream and back on its
+    storage: each time a canary message is dead-lettered soon after its return."""
     bootstrap = own_broker.bootstrap_servers
     env = scorer_env(service_env, bootstrap, unique_name, f"sqlite:///{tmp_path / 'store.db'}")
     create_topic(bootstrap, env["AUDITLENS_TOPICS"], partitions=1)
-    first, second = halves(trained)
-    produce(bootstrap, env["AUDITLENS_TOPICS"], first)
+    stream = parts(trained, 3)
+    produce(bootstrap, env["AUDITLENS_TOPICS"], stream[0])
     processes.serve(env)
     wait_for_count(env["AUDITLENS_STORE_URL"], 1, processes)
 
-    if how == "SIGKILL":
-        own_broker.kill()
-    else:
-        own_broker.stop()
-    time.sleep(10)  # the scorer meets a broker that is gone
-    own_broker.start(fresh=False)
-    back = time.monotonic()
-    # A canary the scorer can only answer by working again: a dead letter.
-    produce(bootstrap, env["AUDITLENS_TOPICS"], [(b"not json: canary", None)])
-    letters = read_topic(bootstrap, env["AUDITLENS_DLQ_TOPIC"], 1, timeout_s=60)
-    assert any(r.value == b"not json: canary" for r in letters), processes.logs()
-    resumed_s = time.monotonic() - back
-    print(f"broker {how}: scoring resumed {resumed_s:.2f} s after the broker was back")
+    resumed: dict[str, float] = {}
+    for number, (how, part) in enumerate(zip(("SIGTERM", "SIGKILL"), stream[1:], strict=True)):
+        if how == "SIGKILL":
+            own_broker.kill()
+        else:
+            own_broker.stop()
+        time.sleep(OUTAGE_S)  # the scorer meets a broker that is gone
+        own_broker.start(fresh=False)
+        back = time.monotonic()
+        # A canary the scorer can only answer by working again: a dead letter.
+        canary = f"not json: canary {number}".encode()
+        produce(bootstrap, env["AUDITLENS_TOPICS"], [(canary, None)])
+        letters = read_topic(bootstrap, env["AUDITLENS_DLQ_TOPIC"], number + 1, timeout_s=60)
+        assert any(r.value == canary for r in letters), processes.logs()
+        resumed[how] = time.monotonic() - back
+        print(f"broker {how}: scoring resumed {resumed[how]:.2f} s after the broker was back")
+        produce(bootstrap, env["AUDITLENS_TOPICS"], part)
 
-    produce(bootstrap, env["AUDITLENS_TOPICS"], second)
     wait_for_count(env["AUDITLENS_STORE_URL"], len(trained.expected), processes, timeout_s=180)
     time.sleep(2)  # anything scored twice would show up now
     assert_exactly_once(stored_event_ids(env["AUDITLENS_STORE_URL"]), trained.expected)
-    assert resumed_s < RESUME_LIMIT_S, f"resumed after {resumed_s:.1f} s"
+    assert all(seconds < RESUME_LIMIT_S for seconds in resumed.values()), resumed
 
 
 def test_the_scorer_holds_its_batch_through_a_postgresql_restart(
@@ -125,7 +132,7 @@ def test_the_scorer_holds_its_batch_through_a_postgresql_restart(
         env = scorer_env(service_env, kafka_bootstrap, unique_name, cluster.url)
         key = run_cli(env, "keys", "create", "--role", "reader").strip().splitlines()[-1]
         api = f"http://127.0.0.1:{env['AUDITLENS_API_PORT']}"
-        first, second = halves(trained)
+        first, second = parts(trained, 2)
         produce(kafka_bootstrap, env["AUDITLENS_TOPICS"], first)
         processes.serve(env, role="all")
         wait_for_count(cluster.url, 1, processes)
@@ -133,7 +140,7 @@ def test_the_scorer_holds_its_batch_through_a_postgresql_restart(
         before = len(stored_event_ids(cluster.url))
         cluster.pause()
         produce(kafka_bootstrap, env["AUDITLENS_TOPICS"], second)  # arrives while it is down
-        time.sleep(10)
+        time.sleep(OUTAGE_S)
         assert readiness(env["AUDITLENS_API_PORT"])["code"] == 503
         listed = httpx.get(
             f"{api}/v1/anomalies", headers={"Authorization": f"Bearer {key}"}, timeout=30
@@ -229,7 +236,7 @@ def test_the_scorer_scores_on_through_a_tracking_server_outage(
             ),
             "MLFLOW_TRACKING_URI": server.uri,
         }
-        first, second = halves(trained)
+        first, second = parts(trained, 2)
         produce(kafka_bootstrap, env["AUDITLENS_TOPICS"], first)
         processes.serve(env, role="all")
         wait_for_count(env["AUDITLENS_STORE_URL"], 1, processes)

@@ -264,3 +264,39 @@ def test_a_broken_endpoint_fails_its_own_messages_without_stalling_the_queue(
         "InvalidSecretError: a signing secret starts with whsec_; gave up after 1 attempts",
     )
     assert store.outbox_counts(healthy.id) == {"delivered": 1}
+
+
+def test_the_dispatcher_survives_a_postgresql_restart_and_delivers_after_it(
+    fast_settings: Settings, receiver: Callable[[Script], Receiver]
+) -> None:
+    """A real cluster stopped with pg_ctl and started again: the dispatcher's passes fail
+    while it is down, and it delivers again by itself once it is back."""
+    from service.localstack.postgres import PostgresCluster
+
+    with PostgresCluster() as cluster:
+        store = Store(cluster.url, connect_timeout_s=2.0)
+        store.create_schema()
+        hook = receiver(always(204))
+        store.create_webhook(
+            webhook_values(url=hook.url, secret=SECRET, group_window_s=0), created_by="adm"
+        )
+        dispatcher = WebhookDispatcher(fast_settings, store)
+        thread = threading.Thread(target=dispatcher.run, name="webhooks", daemon=True)
+        thread.start()
+        try:
+            store.insert_anomalies([anomaly_row("before", actor="user1")])
+            hook.wait_for(1)
+            cluster.pause()
+            time.sleep(3)  # passes fail: logged, retried
+            assert thread.is_alive()
+            cluster.resume()
+            back = time.monotonic()
+            store.insert_anomalies([anomaly_row("after", actor="user2")])
+            hook.wait_for(2, timeout_s=30)
+            print(f"dispatcher: delivering again {time.monotonic() - back:.2f} s after")
+            bodies = [orjson.loads(r.body)["data"]["event_id"] for r in hook.received]
+            assert sorted(bodies) == ["after", "before"]
+        finally:
+            dispatcher.stop()
+            thread.join(timeout=10)
+            store.close()
