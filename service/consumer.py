@@ -158,7 +158,6 @@ class ScorerLoop:
         self.model: LoadedModel | None = None
         self._stop = threading.Event()
         self.assigned_partitions = 0
-        self.last_model_check = 0.0
         # The newest version the model watcher has seen (swapped in between batches), and
         # whether the registry answered its last look; see _watch_models.
         self._offered: LoadedModel | None = None
@@ -206,11 +205,6 @@ class ScorerLoop:
             # back from a restart would wait that long to be noticed.
             reconnect_backoff_max_ms=reconnect_ms,
         )
-        # Learn the topics' partitions before joining the group: a leader that assigns
-        # with no metadata for a topic gives nobody its partitions ("No partition
-        # metadata for topic"), and kafka-python may not notice that it should rejoin.
-        for topic in self.settings.topic_list:
-            consumer.partitions_for_topic(topic)
         consumer.subscribe(self.settings.topic_list, listener=_Rebalance(self, consumer))
         producer = KafkaProducer(
             bootstrap_servers=servers,
@@ -315,7 +309,6 @@ class ScorerLoop:
         up a batch.
         """
         if force:
-            self.last_model_check = time.monotonic()
             loaded = self.model_source()
         else:
             loaded, self._offered = self._offered, None
@@ -332,7 +325,6 @@ class ScorerLoop:
         another feature set is refused and logged, never swapped in.
         """
         while not self._stop.wait(self.settings.model_refresh_s):
-            self.last_model_check = time.monotonic()
             try:
                 if (
                     self.version_source is not None
