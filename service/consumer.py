@@ -56,6 +56,7 @@ from models.bundle import LoadedModel
 from models.exceptions import IncompatibleModelError
 from service import metrics
 from service.config import Settings
+from service.group_join import resume_stranded_join
 from service.partition_state import PartitionStates
 from service.scoring import anomaly_rows, score_features
 from service.store.repository import Store
@@ -378,6 +379,8 @@ class ScorerLoop:
                 timeout_ms=remaining_ms,
                 max_records=self.settings.batch_max_events - len(records),
             )
+            if resume_stranded_join(consumer):
+                metrics.GROUP_JOINS_RESUMED.inc()
             if self.moved_partitions:
                 # A rebalance ran inside this poll: each partition it handed over (even
                 # back to this scorer) resumes from its snapshot's offset, so what was

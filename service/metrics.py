@@ -59,6 +59,10 @@ STORE_RETRIES = Counter(
     "auditlens_store_retries_total",
     "Times the scorer retried a batch's store write because the store was unavailable.",
 )
+GROUP_JOINS_RESUMED = Counter(
+    "auditlens_group_joins_resumed_total",
+    "Consumer-group joins a poll's timeout left unfinished, which the scorer resumed.",
+)
 COMMIT_FAILURES = Counter(
     "auditlens_offset_commit_failures_total",
     "Offset commits that failed (the broker was unavailable); the next checkpoint retries.",
