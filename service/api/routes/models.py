@@ -7,6 +7,7 @@ the version in between batches.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
@@ -15,6 +16,8 @@ from pydantic import BaseModel, Field
 from models.registry_config import RegistryConfig
 from service.api.deps import AdminDep
 from service.api.schemas.common import errors
+from service.config import Settings
+from service.dependencies import as_unavailable
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
@@ -36,19 +39,33 @@ class ChampionChange(BaseModel):
     previous: str | None = Field(description="The version that was champion before.")
 
 
-def _registry(request: Request) -> RegistryConfig:
-    settings = request.app.state.settings
-    return RegistryConfig(
-        tracking_uri=settings.mlflow_tracking_uri,
-        artifact_root=settings.mlflow_artifact_root,
-        model_name=settings.model_name,
-    )
+def _registry(request: Request) -> Iterator[RegistryConfig]:
+    """The registry's address; a registry that does not answer is a 503, not a 500.
+
+    The tracking server is a dependency like the store: while it is away, clients
+    are told to retry (with ``Retry-After``) and the message says which setting
+    points at it. Any other error is left alone.
+    """
+    settings: Settings = request.app.state.settings
+    try:
+        yield RegistryConfig(
+            tracking_uri=settings.mlflow_tracking_uri,
+            artifact_root=settings.mlflow_artifact_root,
+            model_name=settings.model_name,
+        )
+    except Exception as exc:
+        unavailable = as_unavailable(exc, settings)
+        if unavailable is None or unavailable.dependency != "mlflow":
+            raise
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, str(unavailable), headers={"Retry-After": "5"}
+        ) from exc
 
 
 Registry = Annotated[RegistryConfig, Depends(_registry)]
 
 
-@router.get("", response_model=ModelList, responses=errors(), summary="Registered versions")
+@router.get("", response_model=ModelList, responses=errors(503), summary="Registered versions")
 def list_models(config: Registry, _caller: AdminDep) -> ModelList:
     from models import registry
 
@@ -62,11 +79,12 @@ def list_models(config: Registry, _caller: AdminDep) -> ModelList:
 @router.post(
     "/{version}/promote",
     response_model=ChampionChange,
-    responses=errors(404),
+    responses=errors(404, 503),
     summary="Make a version the champion",
 )
 def promote_model(
     version: Annotated[str, Path(pattern=r"^[0-9]{1,9}$", description="A registered version.")],
+    request: Request,
     config: Registry,
     _caller: AdminDep,
 ) -> ChampionChange:
@@ -77,6 +95,8 @@ def promote_model(
     try:
         previous = registry.promote(config, version)
     except MlflowException as exc:
+        if as_unavailable(exc, request.app.state.settings) is not None:
+            raise  # the registry is away, not the version: a 503 from the dependency
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no model version {version!r}") from exc
     return ChampionChange(champion=version, previous=previous)
 
@@ -84,7 +104,7 @@ def promote_model(
 @router.post(
     "/rollback",
     response_model=ChampionChange,
-    responses=errors(409),
+    responses=errors(409, 503),
     summary="Return the champion to the version before the last promotion",
 )
 def rollback_model(config: Registry, _caller: AdminDep) -> ChampionChange:

@@ -50,3 +50,25 @@ def test_list_promote_rollback(
     assert missing.status_code == 404
     assert missing.json() == {"detail": "no model version '99'"}
     assert client.post("/v1/models/latest/promote", headers=admin).status_code == 422
+
+
+def test_a_registry_that_does_not_answer_is_a_503_naming_the_setting(
+    client: TestClient, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if store.is_postgres:
+        pytest.skip("the registry is MLflow's, not the store's: one backend is enough")
+    from service.localstack import free_port
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{free_port()}")  # nothing there
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    admin = auth(store, "admin")
+    for method, path in (
+        ("GET", "/v1/models"),
+        ("POST", "/v1/models/1/promote"),
+        ("POST", "/v1/models/rollback"),
+    ):
+        answer = client.request(method, path, headers=admin)
+        assert answer.status_code == 503, (path, answer.text)
+        assert answer.headers["retry-after"] == "5"
+        assert "MLFLOW_TRACKING_URI" in answer.json()["detail"]
