@@ -9,12 +9,12 @@ RUN pip install --no-cache-dir uv==0.13.8
 WORKDIR /app
 # Dependencies first (cached while only the code changes), exactly as in uv.lock.
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --extra postgres --no-install-project
+RUN uv sync --frozen --no-dev --extra postgres --extra s3 --no-install-project
 COPY features ./features
 COPY models ./models
 COPY training ./training
 COPY service ./service
-RUN uv sync --frozen --no-dev --extra postgres --no-editable
+RUN uv sync --frozen --no-dev --extra postgres --extra s3 --no-editable
 
 # --- runtime stage: only the environment, as an unprivileged user -----------------------
 FROM python:3.11-slim-bookworm AS runtime

@@ -8,14 +8,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := python3 -m uv
 STAMP := $(VENV)/.synced
+# Helm for the chart checks, built from the Go module proxy into a cache outside git.
+HELM_VERSION := v3.22.0
+HELM := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/auditlens/helm-$(HELM_VERSION)/helm
 
-.PHONY: help setup python-deps postgres kafka lint test run bench clean
+.PHONY: help setup python-deps postgres kafka helm lint test run bench clean
 
 help:
 	@echo "make run    set up everything and run auditlens on a local Kafka (Ctrl-C stops)"
 	@echo "make test   set up everything, lint, type-check and run the test suite"
 
-setup: python-deps postgres kafka
+setup: python-deps postgres kafka helm
 
 # Python packages exactly as locked in uv.lock.
 python-deps: $(STAMP)
@@ -43,13 +46,19 @@ kafka: python-deps
 	  $(PY) -m service.localstack.kafka fetch >/dev/null && echo "Kafka: broker jars ready"; \
 	fi
 
+helm: $(HELM)
+$(HELM):
+	@command -v go >/dev/null 2>&1 || { echo "Go is needed to build Helm (go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION))" >&2; exit 2; }
+	@echo "Helm: building $(HELM_VERSION) from the Go module proxy"
+	GOBIN=$(dir $(HELM)) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
 lint: python-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 test: setup lint
-	$(VENV)/bin/pytest -q
+	HELM=$(HELM) $(VENV)/bin/pytest -q
 
 run: setup
 	bash deploy/run.sh

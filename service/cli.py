@@ -170,9 +170,9 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _start_dispatcher(settings: Settings, store: Store) -> Callable[[], None]:
+def _start_dispatcher(settings: Settings, store: Store, always: bool) -> Callable[[], None]:
     """Run the webhook dispatcher in a thread (unless disabled); returns how to stop it."""
-    if not settings.webhook_dispatcher:
+    if not (always or settings.webhook_dispatcher):
         return lambda: None
     from service.webhooks.dispatcher import WebhookDispatcher
 
@@ -187,7 +187,22 @@ def _start_dispatcher(settings: Settings, store: Store) -> Callable[[], None]:
     return stop
 
 
+def _wait_for_signal(scorer_thread: threading.Thread | None) -> None:
+    """Block until SIGTERM or SIGINT (or the scorer thread ends): a role with no HTTP."""
+    stop = threading.Event()
+
+    def _graceful(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _graceful)
+    signal.signal(signal.SIGINT, _graceful)
+    while not stop.is_set() and (scorer_thread is None or scorer_thread.is_alive()):
+        stop.wait(0.5)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """``all`` and ``api`` serve the API on the API port; ``scorer`` and ``dispatcher``
+    serve only the operations endpoints, on ``AUDITLENS_HEALTH_PORT`` when it is set."""
     import uvicorn
 
     from models import registry
@@ -215,26 +230,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         )
         worker = threading.Thread(target=scorer.run, name="scorer", daemon=True)
         worker.start()
-    stop_dispatcher = _start_dispatcher(settings, store)
-    if role == "scorer":
-        assert scorer is not None
-        assert worker is not None
-        stop = threading.Event()
-
-        def _graceful(signum: int, frame: FrameType | None) -> None:
-            stop.set()
-
-        signal.signal(signal.SIGTERM, _graceful)
-        signal.signal(signal.SIGINT, _graceful)
-        while not stop.is_set() and worker.is_alive():
-            stop.wait(0.5)
-        scorer.stop()
-        worker.join(timeout=30)
-        stop_dispatcher()
-        return 0
-    app = create_app(store, scorer, settings)
+    stop_dispatcher = _start_dispatcher(settings, store, always=role == "dispatcher")
     try:
-        uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None)
+        if role in ("all", "api"):
+            app = create_app(store, scorer, settings)
+            uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None)
+        elif settings.health_port is not None:
+            app = create_app(store, scorer, settings, operations_only=True)
+            uvicorn.run(app, host=settings.api_host, port=settings.health_port, log_config=None)
+        else:
+            _wait_for_signal(worker)
     finally:
         if scorer is not None and worker is not None:
             scorer.stop()
@@ -370,8 +375,8 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--model", help="models:/NAME@ALIAS (default: the champion)")
     sc.set_defaults(handler=cmd_score)
 
-    sv = sub.add_parser("serve", help="run the scorer and/or the API")
-    sv.add_argument("--role", choices=("all", "scorer", "api"))
+    sv = sub.add_parser("serve", help="run the scorer, the API and/or the webhook dispatcher")
+    sv.add_argument("--role", choices=("all", "scorer", "api", "dispatcher"))
     sv.set_defaults(handler=cmd_serve)
 
     rp = sub.add_parser("replay", help="produce raw events from files into a Kafka topic")

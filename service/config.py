@@ -88,8 +88,21 @@ class Settings(BaseSettings):
         description="Column -> dotted-path mapping (JSON) for the generic JSON adapter; "
         "empty: generic events are not recognised.",
     )
-    role: Literal["all", "scorer", "api"] = Field(
+    role: Literal["all", "scorer", "api", "dispatcher"] = Field(
         default="all", description="What `auditlens serve` runs."
+    )
+    health_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port of `/livez`, `/readyz` and `/metrics` for the `scorer` and "
+        "`dispatcher` roles, which serve no API; unset: they serve nothing over HTTP.",
+    )
+    stall_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="`/livez` fails once records have waited this long with no batch "
+        "finished (a stuck scorer, for the orchestrator to restart).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level of the service."

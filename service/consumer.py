@@ -56,7 +56,13 @@ from models.bundle import LoadedModel
 from models.exceptions import IncompatibleModelError
 from service import metrics
 from service.config import Settings
-from service.group_join import resume_stranded_join
+from service.kafka_group import (
+    leave_group,
+    new_instance_id,
+    resume_stranded_join,
+    seconds_since_coordinator_answered,
+)
+from service.liveness import Progress
 from service.partition_state import PartitionStates
 from service.scoring import anomaly_rows, score_features
 from service.store.repository import Store
@@ -173,6 +179,14 @@ class ScorerLoop:
         self.next_offsets: dict[TopicPartition, int] = {}
         # Partitions revoked or assigned by a rebalance during the current poll.
         self.moved_partitions: set[TopicPartition] = set()
+        # What /livez and /readyz read: whether batches finish, and when the group
+        # coordinator last answered (None: never, or the consumer is being replaced).
+        self.progress = Progress()
+        self.ended = False
+        # This process's static group membership, kept across reconnects.
+        self.instance_id = new_instance_id()
+        self.coordinator_silent_s: float | None = None
+        self.joined_at: float | None = None  # when the group last assigned partitions
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -196,6 +210,7 @@ class ScorerLoop:
         consumer = KafkaConsumer(
             bootstrap_servers=servers,
             group_id=self.settings.consumer_group,
+            group_instance_id=self.instance_id,  # static: see service.kafka_group
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.settings.batch_max_events,
@@ -220,8 +235,15 @@ class ScorerLoop:
 
         Nothing stops the scorer but :meth:`stop`: if consuming fails (the broker is
         gone, the store is down), the error is logged and counted, and the scorer
-        reconnects after a pause, resuming from its last checkpoint.
+        reconnects after a pause, resuming from its last checkpoint. Only a model it
+        must refuse ends it early; ``ended`` then tells ``/livez``.
         """
+        try:
+            self._run()
+        finally:
+            self.ended = True
+
+    def _run(self) -> None:
         while self.model is None and not self._stop.is_set():
             try:
                 self.refresh_model(force=True)
@@ -261,10 +283,19 @@ class ScorerLoop:
             self.checkpoint(consumer, list(self.next_offsets))  # the final, forced checkpoint
         finally:
             self.assigned_partitions = 0
+            self.coordinator_silent_s = None
+            self.joined_at = None
             try:
                 consumer.close(autocommit=False)
             finally:
                 producer.close(timeout=10)
+            if self._stop.is_set():  # for good: hand the partitions over now
+                leave_group(
+                    self.settings.kafka_bootstrap_servers,
+                    self.settings.consumer_group,
+                    self.instance_id,
+                    self.settings.dependency_timeout_s,
+                )
 
     def checkpoint(
         self, consumer: KafkaConsumer, partitions: list[TopicPartition], commit: bool = True
@@ -399,9 +430,12 @@ class ScorerLoop:
 
     def process_batch(self, consumer: KafkaConsumer, producer: KafkaProducer) -> BatchOutcome:
         records = self.poll_batch(consumer)
+        self.coordinator_silent_s = seconds_since_coordinator_answered(consumer, self.joined_at)
         outcome = BatchOutcome(messages=len(records))
         if not records:
+            self.progress.polled(backlog=self._observe_lag(consumer))
             return outcome
+        self.progress.started()
         started = time.perf_counter()
         events, origin, rows = self.score_records(records, outcome)
         # Step 4: durable, idempotent store.
@@ -409,8 +443,14 @@ class ScorerLoop:
         # Step 5: dead letters out before the offsets can move.
         self._send_dead_letters(producer, outcome.dead_letters)
         self._observe(records, events, origin, outcome, time.perf_counter() - started)
-        self._observe_lag(consumer)
+        self.progress.finished(backlog=self._observe_lag(consumer))
         return outcome
+
+    @property
+    def broker_answering(self) -> bool:
+        """The group coordinator answered a heartbeat within a session timeout."""
+        silent = self.coordinator_silent_s
+        return silent is not None and silent <= SESSION_TIMEOUT_MS / 1000
 
     def _store_until_taken(self, rows: list[dict[str, Any]]) -> int:
         """Insert the batch's anomalies, retrying while the store is down.
@@ -559,14 +599,18 @@ class ScorerLoop:
                     DeadLetter(origin[index], type(error).__name__, "scoring_failed", str(error))
                 )
 
-    def _observe_lag(self, consumer: KafkaConsumer) -> None:
-        """Lag = the partition's high watermark (from the last fetch) − our position."""
+    def _observe_lag(self, consumer: KafkaConsumer) -> int:
+        """Lag = the partition's high watermark (from the last fetch) − our position;
+        returns the total over the assigned partitions."""
+        total = 0
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)
             if highwater is None:
                 continue
             lag = max(0, highwater - consumer.position(tp))
             metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)
+            total += lag
+        return total
 
     def _send_dead_letters(self, producer: KafkaProducer, letters: list[DeadLetter]) -> None:
         if not letters:
@@ -642,3 +686,4 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             if resume_at is not None:
                 self.consumer.seek(tp, resume_at)
         self.loop.assigned_partitions = len(assigned)
+        self.loop.joined_at = time.monotonic()

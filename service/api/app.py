@@ -78,8 +78,13 @@ def create_app(
     settings: Settings | None = None,
     model_provider: ModelProvider | None = None,
     resolver: Resolver = resolve,
+    operations_only: bool = False,
 ) -> FastAPI:
-    """The API over ``store``; ``resolver`` resolves webhook hosts for the address check."""
+    """The API over ``store``; ``resolver`` resolves webhook hosts for the address check.
+
+    ``operations_only`` serves ``/livez``, ``/readyz`` and ``/metrics`` alone: what a
+    scorer or dispatcher process offers its orchestrator and Prometheus.
+    """
     settings = settings or Settings()
     app = FastAPI(
         title="auditlens",
@@ -98,6 +103,8 @@ def create_app(
     app.add_exception_handler(OperationalError, _store_unavailable)
     app.add_exception_handler(InterfaceError, _store_unavailable)
     for module in ROUTERS:
+        if operations_only and module is not health:
+            continue
         app.include_router(module.router)
     return app
 

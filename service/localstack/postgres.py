@@ -11,6 +11,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -153,6 +154,31 @@ class PostgresCluster:
                 capture_output=True,
                 check=False,
             )
+
+    def freeze(self) -> None:
+        """Stop the server's processes (SIGSTOP) without closing anything: a store that
+        hangs, as one behind a dead network path does, for :meth:`thaw`."""
+        for pid in self._processes():
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        for pid in self._processes():
+            os.kill(pid, signal.SIGCONT)
+
+    def _processes(self) -> list[int]:
+        """The postmaster and its children (backends, background workers)."""
+        assert self.workdir is not None
+        pidfile = self.workdir / "data" / "postmaster.pid"
+        postmaster = int(pidfile.read_text().splitlines()[0])
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # the process ended while we looked
+            if int(fields[1]) == postmaster:
+                children.append(int(stat.parent.name))
+        return [postmaster, *children]
 
     def stop(self) -> None:
         """Stop the server and remove the cluster."""

@@ -12,15 +12,23 @@ router = APIRouter(tags=["operations"])
 
 
 class Live(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "stalled", "stopped"]
+    stalled_s: float | None = Field(
+        default=None,
+        description="With an in-process scorer: seconds records have waited with no batch "
+        "finished (0 when nothing waits).",
+    )
 
 
 class Ready(BaseModel):
     status: Literal["ready", "not ready"]
     checks: dict[str, bool] = Field(
-        description="`store`; with an in-process scorer also `model_loaded` and "
-        "`partitions_assigned`.",
-        examples=[{"store": True, "model_loaded": True, "partitions_assigned": True}],
+        description="`store`; with an in-process scorer also `model_loaded`, "
+        "`partitions_assigned` and `broker` (the group coordinator answered within a "
+        "session timeout).",
+        examples=[
+            {"store": True, "model_loaded": True, "partitions_assigned": True, "broker": True}
+        ],
     )
     degraded: list[str] = Field(
         default_factory=list,
@@ -30,10 +38,31 @@ class Ready(BaseModel):
     )
 
 
-@router.get("/livez", response_model=Live)
-def livez() -> Live:
-    """The process is up and serving HTTP."""
-    return Live(status="ok")
+@router.get(
+    "/livez",
+    response_model=Live,
+    response_model_exclude_none=True,
+    responses={503: {"model": Live, "description": "The scorer is stuck"}},
+)
+def livez(request: Request, response: Response) -> Live:
+    """The process is up and, if it scores, not stuck: 503 once records have waited
+    ``AUDITLENS_STALL_S`` with no batch finished, so the orchestrator restarts it.
+
+    A scorer thread that ended (it refused the model) fails it too. A scorer waiting
+    for its store is not stuck (``/readyz`` reports that, and the
+    batch goes through once the store is back), nor is one with nothing to do.
+    """
+    scorer = request.app.state.scorer
+    if scorer is None:
+        return Live(status="ok")
+    if scorer.ended:  # the scorer thread gave up (a model it must refuse): restart
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return Live(status="stopped")
+    stalled_s = scorer.progress.stalled_for()
+    if stalled_s > request.app.state.settings.stall_s and scorer.store_reachable:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return Live(status="stalled", stalled_s=round(stalled_s, 3))
+    return Live(status="ok", stalled_s=round(stalled_s, 3))
 
 
 @router.get(
@@ -42,13 +71,14 @@ def livez() -> Live:
     responses={503: {"model": Ready, "description": "A check failed"}},
 )
 def readyz(request: Request, response: Response) -> Ready:
-    """Ready when the store answers and, if this process scores, a model is loaded and
-    partitions are assigned."""
+    """Ready when the store answers and, if this process scores, a model is loaded,
+    partitions are assigned and the broker answers."""
     checks: dict[str, bool] = {"store": request.app.state.store.ping()}
     scorer = request.app.state.scorer
     if scorer is not None:
         checks["model_loaded"] = scorer.model is not None
         checks["partitions_assigned"] = scorer.assigned_partitions > 0
+        checks["broker"] = scorer.broker_answering
     degraded = [] if scorer is None or scorer.registry_reachable else ["model_registry"]
     ready = all(checks.values())
     if not ready:

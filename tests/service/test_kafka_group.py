@@ -15,7 +15,7 @@ import pytest
 from kafka import KafkaConsumer
 from kafka.admin import KafkaAdminClient, NewPartitions, NewTopic
 
-from service.group_join import resume_stranded_join
+from service.kafka_group import resume_stranded_join
 
 pytestmark = pytest.mark.integration
 
