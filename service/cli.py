@@ -187,8 +187,13 @@ def _start_dispatcher(settings: Settings, store: Store, always: bool) -> Callabl
     return stop
 
 
-def _wait_for_signal(scorer_thread: threading.Thread | None) -> None:
-    """Block until SIGTERM or SIGINT (or the scorer thread ends): a role with no HTTP."""
+def _catch_stop_signals() -> threading.Event:
+    """SIGTERM and SIGINT set the returned event instead of ending the process.
+
+    uvicorn handles both while it serves, and once it has shut down it raises the
+    signal again with the handler it found: with the default one the process would
+    die there, before the scorer's final checkpoint and the dispatcher's stop.
+    """
     stop = threading.Event()
 
     def _graceful(signum: int, frame: FrameType | None) -> None:
@@ -196,6 +201,12 @@ def _wait_for_signal(scorer_thread: threading.Thread | None) -> None:
 
     signal.signal(signal.SIGTERM, _graceful)
     signal.signal(signal.SIGINT, _graceful)
+    return stop
+
+
+def _wait_for_signal(scorer_thread: threading.Thread | None) -> None:
+    """Block until SIGTERM or SIGINT (or the scorer thread ends): a role with no HTTP."""
+    stop = _catch_stop_signals()
     while not stop.is_set() and (scorer_thread is None or scorer_thread.is_alive()):
         stop.wait(0.5)
 
@@ -233,9 +244,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     stop_dispatcher = _start_dispatcher(settings, store, always=role == "dispatcher")
     try:
         if role in ("all", "api"):
+            _catch_stop_signals()
             app = create_app(store, scorer, settings)
             uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None)
         elif settings.health_port is not None:
+            _catch_stop_signals()
             app = create_app(store, scorer, settings, operations_only=True)
             uvicorn.run(app, host=settings.api_host, port=settings.health_port, log_config=None)
         else:
