@@ -70,5 +70,10 @@ def test_train_serve_replay_and_read_anomalies(
     assert first["model"] == {"name": "auditlens", "version": "1"}
     assert first["summary"]
     ready = httpx.get(f"{base}/readyz").json()
-    assert ready["checks"] == {"store": True, "model_loaded": True, "partitions_assigned": True}
+    assert ready["checks"] == {
+        "store": True,
+        "model_loaded": True,
+        "partitions_assigned": True,
+        "broker": True,
+    }
     assert "the scorer failed" not in processes.full_logs()
