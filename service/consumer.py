@@ -179,14 +179,16 @@ class ScorerLoop:
         self.next_offsets: dict[TopicPartition, int] = {}
         # Partitions revoked or assigned by a rebalance during the current poll.
         self.moved_partitions: set[TopicPartition] = set()
-        # What /livez and /readyz read: whether batches finish, and when the group
-        # coordinator last answered (None: never, or the consumer is being replaced).
+        # What /livez reads: whether batches finish.
         self.progress = Progress()
         self.ended = False
         # This process's static group membership, kept across reconnects.
         self.instance_id = new_instance_id()
-        self.coordinator_silent_s: float | None = None
-        self.joined_at: float | None = None  # when the group last assigned partitions
+        # The consumer in use (None between connections) and when the group last assigned
+        # partitions: /readyz reads the coordinator's silence from them when asked, not
+        # from a value the scorer thread would stop refreshing if a call blocked it.
+        self._consumer: KafkaConsumer | None = None
+        self.joined_at: float | None = None
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -274,6 +276,7 @@ class ScorerLoop:
 
     def _consume(self) -> None:
         consumer, producer = self._connect()
+        self._consumer = consumer
         try:
             while not self._stop.is_set():
                 self.process_batch(consumer, producer)
@@ -283,7 +286,7 @@ class ScorerLoop:
             self.checkpoint(consumer, list(self.next_offsets))  # the final, forced checkpoint
         finally:
             self.assigned_partitions = 0
-            self.coordinator_silent_s = None
+            self._consumer = None
             self.joined_at = None
             try:
                 consumer.close(autocommit=False)
@@ -430,7 +433,6 @@ class ScorerLoop:
 
     def process_batch(self, consumer: KafkaConsumer, producer: KafkaProducer) -> BatchOutcome:
         records = self.poll_batch(consumer)
-        self.coordinator_silent_s = seconds_since_coordinator_answered(consumer, self.joined_at)
         outcome = BatchOutcome(messages=len(records))
         if not records:
             self.progress.polled(backlog=self._observe_lag(consumer))
@@ -449,7 +451,10 @@ class ScorerLoop:
     @property
     def broker_answering(self) -> bool:
         """The group coordinator answered a heartbeat within a session timeout."""
-        silent = self.coordinator_silent_s
+        consumer = self._consumer
+        if consumer is None:
+            return False
+        silent = seconds_since_coordinator_answered(consumer, self.joined_at)
         return silent is not None and silent <= SESSION_TIMEOUT_MS / 1000
 
     def _store_until_taken(self, rows: list[dict[str, Any]]) -> int:
