@@ -204,9 +204,8 @@ def _catch_stop_signals() -> threading.Event:
     return stop
 
 
-def _wait_for_signal(scorer_thread: threading.Thread | None) -> None:
-    """Block until SIGTERM or SIGINT (or the scorer thread ends): a role with no HTTP."""
-    stop = _catch_stop_signals()
+def _wait_for_signal(stop: threading.Event, scorer_thread: threading.Thread | None) -> None:
+    """Block until ``stop`` is set (or the scorer thread ends): a role with no HTTP."""
     while not stop.is_set() and (scorer_thread is None or scorer_thread.is_alive()):
         stop.wait(0.5)
 
@@ -242,17 +241,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         worker = threading.Thread(target=scorer.run, name="scorer", daemon=True)
         worker.start()
     stop_dispatcher = _start_dispatcher(settings, store, always=role == "dispatcher")
+    stop = _catch_stop_signals()
     try:
         if role in ("all", "api"):
-            _catch_stop_signals()
             app = create_app(store, scorer, settings)
             uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None)
         elif settings.health_port is not None:
-            _catch_stop_signals()
             app = create_app(store, scorer, settings, operations_only=True)
             uvicorn.run(app, host=settings.api_host, port=settings.health_port, log_config=None)
         else:
-            _wait_for_signal(worker)
+            _wait_for_signal(stop, worker)
     finally:
         if scorer is not None and worker is not None:
             scorer.stop()
