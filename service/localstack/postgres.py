@@ -47,6 +47,7 @@ class PostgresCluster:
     user: str = "auditlens"
     workdir: Path | None = None
     _run_as: str | None = None
+    _frozen: list[int] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -158,12 +159,13 @@ class PostgresCluster:
     def freeze(self) -> None:
         """Stop the server's processes (SIGSTOP) without closing anything: a store that
         hangs, as one behind a dead network path does, for :meth:`thaw`."""
-        for pid in self._processes():
-            os.kill(pid, signal.SIGSTOP)
+        self._frozen = [pid for pid in self._processes() if _signal(pid, signal.SIGSTOP)]
 
     def thaw(self) -> None:
-        for pid in self._processes():
-            os.kill(pid, signal.SIGCONT)
+        """Continue the processes :meth:`freeze` stopped (those that still exist)."""
+        for pid in self._frozen:
+            _signal(pid, signal.SIGCONT)
+        self._frozen = []
 
     def _processes(self) -> list[int]:
         """The postmaster and its children (backends, background workers)."""
@@ -198,3 +200,12 @@ class PostgresCluster:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _signal(pid: int, signum: int) -> bool:
+    """Send ``signum``; False if the process has ended (a backend may exit meanwhile)."""
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        return False
+    return True
