@@ -31,6 +31,7 @@ import polars as pl
 from benchmarks.kafka_io import Cluster, Message, keyed, produce
 from benchmarks.processes import Scorers
 from benchmarks.workload import child_env
+from features.state import EntityState
 
 POLL_S = 0.2
 
@@ -112,7 +113,7 @@ def throughput(
         "peak_rss_bytes": rss,
         "anomalies_stored": _count_anomalies(ctx.store_file(group)),
         "dead_letters": _dead_letters(ctx, topic),
-        **state_size(ctx.data_dir / "state" / group),
+        **state_size(ctx.store_file(group), group),
     }
     return result
 
@@ -157,25 +158,30 @@ def _dead_letters(ctx: Context, topic: str) -> int:
         return 0
 
 
-def state_size(directory: Path) -> dict[str, Any]:
-    """Bytes of the entity-state snapshots on disk and the entities they remember.
+def state_size(store: Path, group: str) -> dict[str, Any]:
+    """Bytes of the group's entity-state snapshots in the store and the entities they remember.
 
     ``state_actors`` counts distinct entities (the ``entity`` history's keys, see
     features.entities) over all partitions.
     """
-    if not directory.exists():
-        return {"state_bytes": 0, "state_partitions": 0, "state_actors": 0}
-    live = [d for d in directory.iterdir() if d.is_dir() and "." not in d.name.split("-")[-1]]
-    size = sum(f.stat().st_size for d in live for f in d.rglob("*") if f.is_file())
-    actors = [
-        pl.read_parquet(d / "pairs.entity.parquet")
-        for d in live
-        if (d / "pairs.entity.parquet").exists()
-    ]
+    empty = {"state_bytes": 0, "state_partitions": 0, "state_actors": 0, "state_actor_rows": 0}
+    if not store.exists():
+        return empty
+    with sqlite3.connect(store) as db:
+        try:
+            rows = db.execute(
+                "SELECT snapshot FROM partition_states"
+                " WHERE consumer_group = ? AND snapshot IS NOT NULL",
+                (group,),
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return empty  # no schema yet
+    states = [EntityState.from_bytes(snapshot) for (snapshot,) in rows]
+    actors = [s.pairs["entity"] for s in states if "entity" in s.pairs]
     distinct = pl.concat(actors)["key"].n_unique() if actors else 0
     return {
-        "state_bytes": size,
-        "state_partitions": len(live),
+        "state_bytes": sum(len(snapshot) for (snapshot,) in rows),
+        "state_partitions": len(rows),
         "state_actors": distinct,
         "state_actor_rows": sum(a.height for a in actors),
     }
@@ -256,7 +262,7 @@ def latency(
         "levels": levels,
         "peak_rss_bytes": rss,
         "measured": "stored_at of each anomaly minus the send time of its message",
-        **state_size(ctx.data_dir / "state" / group),
+        **state_size(ctx.store_file(group), group),
     }
 
 

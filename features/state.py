@@ -14,15 +14,18 @@ Two kinds of memory, both polars frames:
 
 State is bounded: each history keeps at most ``max_entries`` keys, evicting
 the least recently seen (and tails only hold the last window). It is
-snapshotted to a directory (parquet, written aside then renamed, so a crash
-never leaves a half-written snapshot) and restored at start.
+snapshotted with :meth:`EntityState.entries` (one parquet file per table), to a
+directory (written aside then renamed, so a crash never leaves a half-written
+snapshot) or as one archive (:meth:`EntityState.to_bytes`) for a store to keep.
 """
 
 from __future__ import annotations
 
 import copy
+import io
 import json
 import shutil
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,6 +116,51 @@ class EntityState:
                 self.pairs[kind] = kept
         return dropped
 
+    def entries(self, metadata: dict[str, str] | None = None) -> dict[str, bytes]:
+        """The snapshot's files by name: every table as parquet, the report memory, the
+        metadata and the layout version; :meth:`from_entries` reads them back."""
+        files = {"metadata.json": json.dumps(metadata or {}).encode()}
+        for prefix, tables in (("pairs", self.pairs), ("tails", self.tails)):
+            for kind, table in tables.items():
+                buffer = io.BytesIO()
+                table.write_parquet(buffer)
+                files[f"{prefix}.{kind}.parquet"] = buffer.getvalue()
+        files["reports.json"] = self.reports.to_bytes()
+        files["VERSION"] = f"{SNAPSHOT_VERSION} {self.key_scheme}".encode()
+        return files
+
+    @classmethod
+    def from_entries(cls, files: dict[str, bytes], max_entries: int = 2_000_000) -> EntityState:
+        """The state :meth:`entries` described, or an empty state when the layout or the key
+        scheme is not this release's (start afresh rather than misread it)."""
+        state = cls(max_entries=max_entries)
+        if files.get("VERSION", b"").decode() != f"{SNAPSHOT_VERSION} {KEY_SCHEME}":
+            return state
+        state.metadata = json.loads(files["metadata.json"])
+        if "reports.json" in files:
+            state.reports.load_bytes(files["reports.json"])
+        for name in sorted(files):
+            if name.endswith(".parquet"):
+                prefix, kind, _ = name.split(".", 2)
+                target = state.pairs if prefix == "pairs" else state.tails
+                target[kind] = pl.read_parquet(io.BytesIO(files[name]))
+        return state
+
+    def to_bytes(self, metadata: dict[str, str] | None = None) -> bytes:
+        """The snapshot as one uncompressed zip archive (parquet is compressed already),
+        for stores that keep a snapshot as a single value."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+            for name, data in self.entries(metadata).items():
+                archive.writestr(name, data)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, max_entries: int = 2_000_000) -> EntityState:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            files = {name: archive.read(name) for name in archive.namelist()}
+        return cls.from_entries(files, max_entries)
+
     def snapshot(self, directory: Path, metadata: dict[str, str] | None = None) -> None:
         """Write every table to ``directory`` atomically (a sibling temp dir, then rename).
 
@@ -122,12 +170,8 @@ class EntityState:
         staging = directory.with_name(directory.name + ".writing")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        (staging / "metadata.json").write_text(json.dumps(metadata or {}))
-        for prefix, tables in (("pairs", self.pairs), ("tails", self.tails)):
-            for kind, table in tables.items():
-                table.write_parquet(staging / f"{prefix}.{kind}.parquet")
-        self.reports.snapshot(staging / "reports.json")
-        (staging / "VERSION").write_text(f"{SNAPSHOT_VERSION} {self.key_scheme}")
+        for name, data in self.entries(metadata).items():
+            (staging / name).write_bytes(data)
         previous = directory.with_name(directory.name + ".previous")
         shutil.rmtree(previous, ignore_errors=True)
         if directory.exists():
@@ -138,15 +182,7 @@ class EntityState:
     @classmethod
     def restore(cls, directory: Path, max_entries: int = 2_000_000) -> EntityState:
         """The state saved in ``directory``, or an empty state when there is none."""
-        state = cls(max_entries=max_entries)
         if not (directory / "VERSION").exists():
-            return state
-        if (directory / "VERSION").read_text() != f"{SNAPSHOT_VERSION} {KEY_SCHEME}":
-            return state  # another layout or key scheme: start afresh rather than misread it
-        state.metadata = json.loads((directory / "metadata.json").read_text())
-        state.reports.restore(directory / "reports.json")
-        for path in sorted(directory.glob("*.parquet")):
-            prefix, kind, _ = path.name.split(".", 2)
-            target = state.pairs if prefix == "pairs" else state.tails
-            target[kind] = pl.read_parquet(path)
-        return state
+            return cls(max_entries=max_entries)
+        files = {path.name: path.read_bytes() for path in directory.iterdir() if path.is_file()}
+        return cls.from_entries(files, max_entries)

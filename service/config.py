@@ -78,6 +78,12 @@ class Settings(BaseSettings):
         gt=0,
         description="How often the scorer snapshots entity state and commits offsets.",
     )
+    state_backend: Literal["store", "directory"] = Field(
+        default="store",
+        description="Where each partition's entity state and offset are saved: `store` "
+        "(the store, which every scorer reaches: no shared disk needed) or `directory` "
+        "(the data directory, which scorers of one group must then share).",
+    )
     state_max_entries: int = Field(
         default=2_000_000,
         ge=1000,

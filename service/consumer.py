@@ -63,7 +63,13 @@ from service.kafka_group import (
     seconds_since_coordinator_answered,
 )
 from service.liveness import Progress
-from service.partition_state import PartitionStates
+from service.partition_state import (
+    DirectorySnapshots,
+    PartitionClaimedError,
+    PartitionStates,
+    SnapshotBackend,
+    StoreSnapshots,
+)
 from service.scoring import anomaly_rows, score_features
 from service.store.repository import Store
 
@@ -172,8 +178,11 @@ class ScorerLoop:
         # Whether the store took the last write (False while it is down and retried).
         self.store_reachable = True
         self.last_checkpoint = time.monotonic()
+        # This process's static group membership, kept across reconnects; it also names
+        # the owner of the partition states it claims.
+        self.instance_id = new_instance_id()
         self.states = PartitionStates(
-            settings.data_dir / "state" / settings.consumer_group, self._seed_state
+            self._snapshot_backend(), self._seed_state, settings.state_max_entries
         )
         # Next offset to read per partition, as far as this scorer has processed it.
         self.next_offsets: dict[TopicPartition, int] = {}
@@ -182,8 +191,6 @@ class ScorerLoop:
         # What /livez reads: whether batches finish.
         self.progress = Progress()
         self.ended = False
-        # This process's static group membership, kept across reconnects.
-        self.instance_id = new_instance_id()
         # The consumer in use (None between connections) and when the group last assigned
         # partitions: /readyz reads the coordinator's silence from them when asked, not
         # from a value the scorer thread would stop refreshing if a call blocked it.
@@ -198,6 +205,16 @@ class ScorerLoop:
     @property
     def ready(self) -> bool:
         return self.model is not None and self.assigned_partitions > 0
+
+    def _snapshot_backend(self) -> SnapshotBackend:
+        directory = DirectorySnapshots(
+            self.settings.data_dir / "state" / self.settings.consumer_group
+        )
+        if self.settings.state_backend == "directory":
+            return directory
+        return StoreSnapshots(
+            self.store, self.settings.consumer_group, self.instance_id, legacy=directory
+        )
 
     def _seed_state(self) -> EntityState:
         """History for a partition never seen before: the end of the model's training data."""
@@ -310,12 +327,25 @@ class ScorerLoop:
         client's I/O thread and must not block on it, checkpoints without committing
         (the next owner resumes from the snapshot's offset either way).
         """
+        started = time.perf_counter()
         offsets = {}
+        claimed: list[PartitionClaimedError] = []
         for tp in partitions:
             next_offset = self.next_offsets.get(tp)
             if next_offset is None:
                 continue  # nothing processed since the state was loaded
-            self.states.save(tp, next_offset)
+            try:
+                self.states.save(tp, next_offset)
+            except PartitionClaimedError as exc:
+                claimed.append(exc)
+                continue
+            except Exception as exc:
+                # The store is away: the state stays in memory and the next checkpoint
+                # saves it with a later offset; its offset is not committed meanwhile, so
+                # the committed offset never gets ahead of the saved state.
+                metrics.STATE_SAVE_FAILURES.inc()
+                log.warning("saving %s-%s's state failed; retried: %s", tp.topic, tp.partition, exc)
+                continue
             offsets[tp] = OffsetAndMetadata(next_offset, "", -1)
         if commit and offsets:
             try:
@@ -333,8 +363,15 @@ class ScorerLoop:
                 metrics.COMMIT_FAILURES.inc()
                 log.warning("committing offsets failed; the next checkpoint retries: %s", exc)
         self.last_checkpoint = time.monotonic()
+        metrics.CHECKPOINT_SECONDS.observe(time.perf_counter() - started)
         metrics.STATE_ENTITIES.set(self.states.entities())
         metrics.STATE_ROWS.set(self.states.size_rows())
+        if claimed and commit:
+            # Another scorer holds these partitions now: reconnect, so that the group's
+            # next assignment, not this scorer's memory, decides what it owns.
+            raise claimed[0]
+        for refused in claimed:
+            log.warning("%s", refused)
 
     def refresh_model(self, force: bool = False) -> None:
         """Swap in the version behind the alias; only ever called between batches.

@@ -67,3 +67,13 @@ COMMIT_FAILURES = Counter(
     "auditlens_offset_commit_failures_total",
     "Offset commits that failed (the broker was unavailable); the next checkpoint retries.",
 )
+STATE_SAVE_FAILURES = Counter(
+    "auditlens_state_save_failures_total",
+    "Partition-state snapshots that could not be saved (the store was unavailable); "
+    "the next checkpoint retries.",
+)
+CHECKPOINT_SECONDS = Histogram(
+    "auditlens_checkpoint_seconds",
+    "Time to snapshot the owned partitions' state and commit their offsets.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)

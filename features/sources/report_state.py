@@ -116,11 +116,15 @@ class ReportSnapshots:
             _, evicted = self._reports.popitem(last=False)
             self._size -= len(evicted)
 
+    def to_bytes(self) -> bytes:
+        """The state as one JSON document (what :meth:`snapshot` writes)."""
+        return orjson.dumps({"version": FORMAT_VERSION, "reports": list(self._reports.items())})
+
     def snapshot(self, path: Path | str) -> None:
         """Write the state to ``path`` atomically (temporary file, fsync, rename)."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        payload = orjson.dumps({"version": FORMAT_VERSION, "reports": list(self._reports.items())})
+        payload = self.to_bytes()
         descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
             with os.fdopen(descriptor, "wb") as handle:
@@ -141,12 +145,18 @@ class ReportSnapshots:
             data = Path(path).read_bytes()
         except FileNotFoundError:
             return False
+        self.load_bytes(data, str(path))
+        return True
+
+    def load_bytes(self, data: bytes, origin: str = "report snapshot") -> None:
+        """Replace the state with one from :meth:`to_bytes`; ValueError (state unchanged) if
+        ``data`` is not such a document. ``origin`` names it in the error."""
         try:
             doc = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
-            raise ValueError(f"{path}: not a report snapshot file: {exc}") from exc
+            raise ValueError(f"{origin}: not a report snapshot file: {exc}") from exc
         if not isinstance(doc, dict) or doc.get("version") != FORMAT_VERSION:
-            raise ValueError(f"{path}: not a version {FORMAT_VERSION} report snapshot file")
+            raise ValueError(f"{origin}: not a version {FORMAT_VERSION} report snapshot file")
         reports: OrderedDict[str, dict[str, str]] = OrderedDict()
         for entry in doc.get("reports") or []:
             if not (
@@ -156,9 +166,8 @@ class ReportSnapshots:
                 and isinstance(entry[1], dict)
                 and all(isinstance(v, str) for v in entry[1].values())
             ):
-                raise ValueError(f"{path}: malformed entry in the report snapshot file")
+                raise ValueError(f"{origin}: malformed entry in the report snapshot file")
             reports[entry[0]] = entry[1]
         self._reports = reports
         self._size = sum(len(known) for known in reports.values())
         self._evict()
-        return True

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -239,3 +240,28 @@ class DeliveryAttempt(Base):
     retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (Index("ix_webhook_deliveries_endpoint_id_id", "endpoint_id", "id"),)
+
+
+class PartitionState(Base):
+    """One input partition's entity state and the next offset to read, per consumer group.
+
+    Written in one statement (the snapshot and its offset never disagree) and
+    fenced by ``epoch``: a scorer that is assigned the partition claims it
+    (``epoch`` + 1) and only a save carrying the current epoch lands, so a scorer
+    that lost the partition without noticing cannot overwrite its new owner's
+    history. ``snapshot`` is :meth:`features.state.EntityState.to_bytes`; NULL
+    until the first checkpoint.
+    """
+
+    __tablename__ = "partition_states"
+
+    consumer_group: Mapped[str] = mapped_column(String(255), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(255), primary_key=True)
+    partition: Mapped[int] = mapped_column(Integer, primary_key=True)
+    epoch: Mapped[int] = mapped_column(BigInteger, default=0)
+    owner: Mapped[str] = mapped_column(String(255))
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    next_offset: Mapped[int | None] = mapped_column(BigInteger)
+    snapshot: Mapped[bytes | None] = mapped_column(LargeBinary)
+    snapshot_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    saved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -37,8 +37,6 @@ EVERYTHING_ON = (
     "--set",
     "scorer.autoscaling.enabled=true",
     "--set",
-    "scorer.sharedStateClaim=state",
-    "--set",
     "mlflow.server.enabled=true",
 )
 
@@ -149,6 +147,17 @@ def test_the_components_are_all_there(renders: dict[str, list[Manifest]]) -> Non
     assert "auditlens-mlflow" in everything
 
 
+def test_scaled_scorers_keep_their_state_in_the_store_not_on_a_shared_disk(
+    renders: dict[str, list[Manifest]],
+) -> None:
+    for name in ("production", "everything on"):
+        scorer = deployment(renders[name], "scorer")
+        pod = scorer["spec"]["template"]["spec"]
+        env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+        assert env["AUDITLENS_STATE_BACKEND"] == "store", name
+        assert not [v for v in pod["volumes"] if "persistentVolumeClaim" in v], name
+
+
 @pytest.mark.parametrize("values", ["default", "production", "everything on"])
 def test_every_pod_runs_unprivileged_on_a_read_only_root(
     renders: dict[str, list[Manifest]], values: str
@@ -257,7 +266,10 @@ def test_an_existing_secret_replaces_the_charts_own(helm: str) -> None:
 
 
 def test_the_chart_refuses_what_would_break(helm: str) -> None:
-    assert "sharedStateClaim" in refused(helm, "--set", "scorer.replicas=2")
+    assert "sharedStateClaim" in refused(
+        helm, "--set", "scorer.replicas=2", "--set", "scorer.stateBackend=directory"
+    )
+    assert "at '/scorer/stateBackend'" in refused(helm, "--set", "scorer.stateBackend=disk")
     assert "values don't meet the specifications of the schema" in refused(
         helm, "--set", "scorer.replicas=two"
     )

@@ -81,6 +81,16 @@ def test_state_snapshot_round_trip_keeps_history(tmp_path: Path) -> None:
     assert continued.equals(expected)
 
 
+def test_state_as_one_archive_round_trip_keeps_history_and_metadata() -> None:
+    events = synthetic_events(800, seed=5)
+    state = EntityState()
+    compute_features(events.head(500), state)
+    restored = EntityState.from_bytes(state.to_bytes({"next_offset": "500"}))
+    assert restored.metadata == {"next_offset": "500"}
+    continued = compute_features(events.slice(500), restored).select(FEATURE_NAMES)
+    assert continued.equals(compute_features(events).select(FEATURE_NAMES).slice(500))
+
+
 def test_first_seen_and_window_counts_mean_what_they_say() -> None:
     base = synthetic_events(1).row(0, named=True)
     t0 = base["event_time"]
@@ -174,6 +184,8 @@ def test_a_snapshot_of_another_key_scheme_is_not_restored(tmp_path: Path) -> Non
     restored = EntityState.restore(tmp_path / "state")
     assert restored.pairs == {}
     assert restored.metadata == {}
+    from_archive = EntityState.from_bytes(state.to_bytes({"offset": "12"}))
+    assert (from_archive.pairs, from_archive.metadata) == ({}, {})
 
 
 def test_a_state_of_another_key_scheme_is_refused() -> None:

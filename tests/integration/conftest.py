@@ -12,10 +12,11 @@ from pathlib import Path
 
 import orjson
 import pytest
-from kafka import KafkaAdminClient, KafkaConsumer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 
 from service.localstack import free_port
+from service.replay import _messages
 
 
 def clean_environ() -> dict[str, str]:
@@ -192,6 +193,23 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
     running = Processes(tmp_path)
     yield running
     running.stop_all()
+
+
+def produce(bootstrap: str, topic: str, values: list[tuple[bytes, bytes | None]]) -> None:
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    for value, key in values:
+        producer.send(topic, value=value, key=key)
+    producer.flush()
+    producer.close()
+
+
+def parts(trained: TrainedEnvironment, count: int) -> list[list]:  # type: ignore[type-arg]
+    """The test period in replay order, in ``count`` parts, for events (outages, a
+    scorer joining or dying) to fall between."""
+    messages = _messages([trained.test_file]).sort("time", "event_id", maintain_order=True)
+    rows = list(messages.select("value", "key").iter_rows())
+    size = -(-len(rows) // count)
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
 def read_topic(bootstrap: str, topic: str, expected: int, timeout_s: float = 60) -> list:  # type: ignore[type-arg]

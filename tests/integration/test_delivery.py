@@ -10,17 +10,22 @@ from __future__ import annotations
 import signal
 import time
 from collections import Counter
+from pathlib import Path
 
 import orjson
 import pytest
 import sqlalchemy as sa
 from kafka import KafkaProducer
 
+from service.store.partition_states import PartitionStateView
+from service.store.repository import Store
 from tests.integration.conftest import (
     Processes,
     TrainedEnvironment,
     create_topic,
     expected_per_partition,
+    parts,
+    produce,
     read_topic,
     run_cli,
 )
@@ -37,6 +42,16 @@ def stored_event_ids(store_url: str) -> list[str]:
         return []  # the scorer has not created the schema yet (or PostgreSQL is down)
     finally:
         engine.dispose()
+
+
+def partition_states(store_url: str, group: str) -> list[PartitionStateView]:
+    store = Store(store_url)
+    try:
+        return store.list_partition_states(group)
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+        return []  # no schema yet
+    finally:
+        store.close()
 
 
 def wait_for_count(
@@ -150,3 +165,90 @@ def test_rebalance_with_a_second_scorer_and_a_stop_loses_and_duplicates_nothing(
     logs = processes.full_logs()
     assert "rebalance listener" not in logs
     assert "the scorer failed" not in logs
+
+
+def test_scorers_sharing_no_disk_hand_partitions_over_through_the_store(
+    trained: TrainedEnvironment,
+    service_env: dict[str, str],
+    processes: Processes,
+    kafka_bootstrap: str,
+    postgres_url: str,
+    unique_name: str,
+    tmp_path: Path,
+) -> None:
+    """Two scorers, each with its own data directory, one PostgreSQL store.
+
+    A second scorer joins mid-stream (a rebalance), then the first is killed with
+    SIGKILL: its partitions move to the survivor with the state and offset it last
+    saved in the store. Every anomaly is stored exactly once, and each partition is
+    scored as if one process had read it from start to end (its history moved
+    with it, whichever scorer held it).
+    """
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE t_{unique_name}")
+    admin.dispose()
+    store_url = postgres_url.rsplit("/", 1)[0] + f"/t_{unique_name}"
+    topic = f"wide-{unique_name}"
+    create_topic(kafka_bootstrap, topic, partitions=4)
+    shared = {
+        **service_env,
+        "AUDITLENS_TOPICS": topic,
+        "AUDITLENS_STORE_URL": store_url,
+        "AUDITLENS_BATCH_MAX_EVENTS": "50",
+        "AUDITLENS_CHECKPOINT_INTERVAL_S": "1",
+        # The model comes from the tracking server both reach; nothing else is shared.
+        "MLFLOW_TRACKING_URI": f"sqlite:///{(trained.data_dir / 'mlflow.db').resolve()}",
+    }
+    disks = [tmp_path / "scorer-a", tmp_path / "scorer-b"]
+    envs = [{**shared, "AUDITLENS_DATA_DIR": str(disk)} for disk in disks]
+    expected = expected_per_partition(trained, partitions=4)
+    group = shared["AUDITLENS_CONSUMER_GROUP"]
+    before_join, before_kill, after_kill = parts(trained, 3)
+
+    first = processes.serve(envs[0])
+    produce(kafka_bootstrap, topic, before_join)
+    wait_for_count(store_url, 1, processes)
+    second = processes.serve(envs[1])  # joins mid-stream: partitions are rebalanced
+    deadline = time.monotonic() + 90
+    while len({v.owner for v in partition_states(store_url, group)}) < 2:
+        assert time.monotonic() < deadline, (
+            f"the second scorer got no partition\n{processes.logs()}"
+        )
+        time.sleep(0.1)
+    stored = len(stored_event_ids(store_url))
+    produce(kafka_bootstrap, topic, before_kill)
+    wait_for_count(store_url, stored + 1, processes)
+    first.send_signal(signal.SIGKILL)  # mid-stream: its partitions move with what it saved
+    first.wait()
+    killed = time.monotonic()
+    partial = stored_event_ids(store_url)
+    produce(kafka_bootstrap, topic, after_kill)
+    assert len(partial) < len(expected), "the kill came too late to test anything"
+    # Owners are static member ids (host-pid-random): wait for the survivor to claim all.
+    while len({v.owner for v in partition_states(store_url, group)}) > 1:
+        assert time.monotonic() - killed < 60, processes.logs()
+        time.sleep(0.1)
+    taken_over_s = time.monotonic() - killed
+    (owner,) = {v.owner for v in partition_states(store_url, group)}
+    assert f"-{second.pid}-" in owner, (owner, second.pid)
+
+    wait_for_count(store_url, len(expected), processes, timeout_s=180)
+    time.sleep(2)  # anything scored twice would show up now
+    ids = stored_event_ids(store_url)
+    assert_exactly_once(ids, expected)
+    assert set(partial) <= set(ids)
+    assert second.poll() is None, processes.logs()
+    views = partition_states(store_url, group)
+    print(
+        f"shared-nothing hand-over: {len(partial)} of {len(expected)} anomalies stored at the "
+        f"kill; the survivor claimed every partition {taken_over_s:.2f} s after it; epochs "
+        f"{sorted(v.epoch for v in views)}, snapshots {[v.snapshot_bytes for v in views]} bytes"
+    )
+    assert sorted(v.partition for v in views) == [0, 1, 2, 3]
+    assert all(v.snapshot_bytes > 0 and v.next_offset for v in views)
+    for disk in disks:
+        assert not (disk / "state").exists(), f"{disk} holds partition state"
+    logs = processes.full_logs()
+    assert "rebalance listener" not in logs
+    assert "claimed by another scorer" not in logs

@@ -20,16 +20,16 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-from kafka import KafkaProducer
 
 from service.localstack import free_port
 from service.localstack.kafka import KafkaBroker
 from service.localstack.postgres import PostgresCluster
-from service.replay import _messages
 from tests.integration.conftest import (
     Processes,
     TrainedEnvironment,
     create_topic,
+    parts,
+    produce,
     read_topic,
     run_cli,
 )
@@ -42,22 +42,6 @@ pytestmark = pytest.mark.integration
 # wait for its session to expire (see service.kafka_group).
 RESUME_LIMIT_S = 10.0
 OUTAGE_S = 4.0  # long enough for the scorer to meet the outage (it retries every 0.1-2 s)
-
-
-def produce(bootstrap: str, topic: str, values: list[tuple[bytes, bytes | None]]) -> None:
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    for value, key in values:
-        producer.send(topic, value=value, key=key)
-    producer.flush()
-    producer.close()
-
-
-def parts(trained: TrainedEnvironment, count: int) -> list[list]:  # type: ignore[type-arg]
-    """The test period in replay order, in ``count`` parts: the outages fall between them."""
-    messages = _messages([trained.test_file]).sort("time", "event_id", maintain_order=True)
-    rows = list(messages.select("value", "key").iter_rows())
-    size = -(-len(rows) // count)
-    return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
 def scorer_env(base: dict[str, str], bootstrap: str, name: str, store_url: str) -> dict[str, str]:

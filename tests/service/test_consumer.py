@@ -61,7 +61,9 @@ def stream() -> list[ConsumerRecord]:
 
 @pytest.fixture
 def loop(settings: Settings, tmp_path: Path) -> ScorerLoop:
-    return ScorerLoop(settings, Store(f"sqlite:///{tmp_path / 'store.db'}"), lambda: None)
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    store.create_schema()
+    return ScorerLoop(settings, store, lambda: None)
 
 
 def test_a_batch_scores_as_each_partition_would_alone(
@@ -152,6 +154,7 @@ def _filled_topic(bootstrap: str, topic: str, messages: int) -> KafkaConsumer:
 
 def _scorer(tmp_path: Path, **settings: int) -> ScorerLoop:
     store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    store.create_schema()
     return ScorerLoop(Settings(data_dir=tmp_path, **settings), store, lambda: None)
 
 
