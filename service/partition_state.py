@@ -135,6 +135,9 @@ class PartitionStates:
         self.max_entries = max_entries
         self.states: dict[TopicPartition, EntityState] = {}
         self.epochs: dict[TopicPartition, int] = {}
+        # The offset each partition's saved snapshot holds: a checkpoint that finds a
+        # partition no further along writes nothing (an idle stream costs no store I/O).
+        self.saved_offsets: dict[TopicPartition, int] = {}
 
     def load(self, tp: TopicPartition) -> int | None:
         """Adopt a partition: its saved state (returns the offset to resume at) or a fresh seed."""
@@ -143,7 +146,8 @@ class PartitionStates:
         if claim.state is not None:
             claim.state.max_entries = self.max_entries
             self.states[tp] = claim.state
-            return int(claim.state.metadata[OFFSET_KEY])
+            self.saved_offsets[tp] = int(claim.state.metadata[OFFSET_KEY])
+            return self.saved_offsets[tp]
         self.states[tp] = self.seed()
         return None
 
@@ -155,15 +159,17 @@ class PartitionStates:
     def save(self, tp: TopicPartition, next_offset: int) -> None:
         """Snapshot the partition with its next offset; PartitionClaimedError if fenced off."""
         state = self.states.get(tp)
-        if state is None:
+        if state is None or self.saved_offsets.get(tp) == next_offset:
             return
         if not self.backend.save(tp, state, next_offset, self.epochs.get(tp, 0)):
             self.release(tp)
             raise PartitionClaimedError(tp)
+        self.saved_offsets[tp] = next_offset
 
     def release(self, tp: TopicPartition) -> None:
         self.states.pop(tp, None)
         self.epochs.pop(tp, None)
+        self.saved_offsets.pop(tp, None)
 
     def entities(self) -> int:
         return sum(s.entity_count for s in self.states.values())

@@ -97,3 +97,17 @@ def test_the_store_backend_writes_nothing_to_the_data_directory(
     (view,) = store.list_partition_states("g")
     assert (view.topic, view.partition, view.next_offset) == ("audit", 3, 20)
     assert view.snapshot_bytes > 0
+
+
+def test_a_checkpoint_with_no_progress_writes_nothing(store: Store) -> None:
+    scorer = states(StoreSnapshots(store, "g", "scorer-a"))
+    scorer.load(TP)
+    compute_features(synthetic_events(20, seed=5), scorer.get(TP))
+    scorer.save(TP, 20)
+    (first,) = store.list_partition_states("g")
+    scorer.save(TP, 20)
+    (second,) = store.list_partition_states("g")
+    assert second.saved_at == first.saved_at, "the same offset is not saved again"
+    scorer.save(TP, 21)
+    (third,) = store.list_partition_states("g")
+    assert third.next_offset == 21
