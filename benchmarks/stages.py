@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
+from kafka import TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
 from benchmarks.kafka_io import partition_for
@@ -162,9 +163,12 @@ def _score_like_scorer(
             )
         )
         offsets[partition] += 1
-    settings = Settings(data_dir=work / "stage-scorer")
+    # No checkpoints are taken here, so the states need no store table.
+    settings = Settings(data_dir=work / "stage-scorer", state_backend="directory")
     loop = ScorerLoop(settings, Store(f"sqlite:///{work / 'stage-scorer.db'}"), lambda: model)
     loop.model = model
+    for partition in range(partitions):  # as the rebalance listener does on an assignment
+        loop.states.load(TopicPartition("stream", partition))
     batches: list[list[dict[str, Any]]] = []
     for offset in range(0, len(records), batch_rows):
         batch = records[offset : offset + batch_rows]

@@ -461,7 +461,12 @@ class ScorerLoop:
                     for r in records
                     if TopicPartition(r.topic, r.partition) not in self.moved_partitions
                 ]
-            arrived = [record for part in polled.values() for record in part]
+            # Between a revocation and the next assignment the client still hands out
+            # records of the revoked partitions; they are read again, from the
+            # snapshot's offset, by whichever scorer is assigned the partition next.
+            arrived = [
+                record for tp, part in polled.items() if self.states.owns(tp) for record in part
+            ]
             if not arrived and records:
                 break
             records.extend(arrived)
@@ -727,5 +732,11 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             resume_at = self.loop.states.load(tp)
             if resume_at is not None:
                 self.consumer.seek(tp, resume_at)
+            else:
+                # Never checkpointed, so nothing of it was ever committed either: its
+                # history starts at the beginning. The client keeps its position for a
+                # partition assigned back to the same member, which would skip what
+                # was read and dropped at the rebalance.
+                self.consumer.seek_to_beginning(tp)
         self.loop.assigned_partitions = len(assigned)
         self.loop.joined_at = time.monotonic()

@@ -151,10 +151,21 @@ class PartitionStates:
         self.states[tp] = self.seed()
         return None
 
+    def owns(self, tp: TopicPartition) -> bool:
+        """Whether this scorer holds the partition's state (it was assigned and not revoked)."""
+        return tp in self.states
+
     def get(self, tp: TopicPartition) -> EntityState:
-        if tp not in self.states:
-            self.load(tp)
-        return self.states[tp]
+        """The state of a partition this scorer owns.
+
+        Never loaded on demand: between a revocation and the next assignment the
+        client may still hand out records of a revoked partition, and a state claimed
+        then would skip whatever was read (and dropped) before; see ``owns``.
+        """
+        try:
+            return self.states[tp]
+        except KeyError:
+            raise KeyError(f"{tp.topic}-{tp.partition} is not assigned to this scorer") from None
 
     def save(self, tp: TopicPartition, next_offset: int) -> None:
         """Snapshot the partition with its next offset; PartitionClaimedError if fenced off."""

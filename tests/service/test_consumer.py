@@ -21,6 +21,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 from features.decode import normalize_message
 from features.pipeline import FEATURE_NAMES
 from features.schema import to_frame
+from features.state import EntityState
 from models.bundle import LoadedModel
 from service.config import Settings
 from service.consumer import BatchOutcome, ScorerLoop
@@ -33,6 +34,12 @@ TOPIC = "audit"
 
 def record(partition: int, offset: int, value: bytes) -> ConsumerRecord:
     return ConsumerRecord(TOPIC, partition, None, offset, 0, 0, None, value, [], None, -1, -1, -1)
+
+
+def assign(loop: ScorerLoop, topic: str = TOPIC, partitions: tuple[int, ...] = (0, 1)) -> None:
+    """What the rebalance listener does on an assignment: take over each partition's state."""
+    for partition in partitions:
+        loop.states.load(TopicPartition(topic, partition))
 
 
 def stream() -> list[ConsumerRecord]:
@@ -70,6 +77,7 @@ def test_a_batch_scores_as_each_partition_would_alone(
     loop: ScorerLoop, scoring_model: LoadedModel
 ) -> None:
     loop.model = scoring_model
+    assign(loop)
     records = stream()
     outcome = BatchOutcome(messages=len(records))
     _, _, rows = loop.score_records(records, outcome)
@@ -113,6 +121,7 @@ def test_a_poison_event_is_dead_lettered_and_the_rest_of_the_batch_is_scored(
     detectors = {n: _FailsOnDeletes(d) for n, d in scoring_model.model.detectors.items()}
     poisoned_model = dataclasses.replace(scoring_model.model, detectors=detectors)
     loop.model = dataclasses.replace(scoring_model, model=poisoned_model)
+    assign(loop)
     records = stream()
     start = datetime(2026, 3, 13, 23, 0, tzinfo=UTC)
     deletion = k8s_event("d-1", start, user="user1@example.com", verb="delete", namespace="team-1")
@@ -133,6 +142,7 @@ def test_a_poison_event_is_dead_lettered_and_the_rest_of_the_batch_is_scored(
     # The deletion comes last, so every other event scores as it would without it.
     clean = ScorerLoop(loop.settings, loop.store, lambda: None)
     clean.model = scoring_model
+    assign(clean)
     _, _, expected = clean.score_records(stream(), BatchOutcome())
     assert expected
     assert {r["event_key"]: r["score"] for r in rows} == {
@@ -155,7 +165,9 @@ def _filled_topic(bootstrap: str, topic: str, messages: int) -> KafkaConsumer:
 def _scorer(tmp_path: Path, **settings: int) -> ScorerLoop:
     store = Store(f"sqlite:///{tmp_path / 's.db'}")
     store.create_schema()
-    return ScorerLoop(Settings(data_dir=tmp_path, **settings), store, lambda: None)
+    loop = ScorerLoop(Settings(data_dir=tmp_path, **settings), store, lambda: None)
+    loop.states.seed = EntityState  # no model here: nothing is scored, only polled
+    return loop
 
 
 @pytest.mark.integration
@@ -164,6 +176,7 @@ def test_a_drained_stream_is_batched_without_waiting_for_the_maximum(
 ) -> None:
     loop = _scorer(tmp_path, batch_max_wait_ms=60_000, batch_linger_ms=200)
     consumer = _filled_topic(kafka_bootstrap, f"drained-{unique_name}", 7)
+    assign(loop, f"drained-{unique_name}", (0,))
     try:
         started = time.monotonic()
         batch = loop.poll_batch(consumer)
@@ -181,9 +194,33 @@ def test_a_backlog_fills_whole_batches(
 ) -> None:
     loop = _scorer(tmp_path, batch_max_events=10, batch_max_wait_ms=30_000)
     consumer = _filled_topic(kafka_bootstrap, f"backlog-{unique_name}", 25)
+    assign(loop, f"backlog-{unique_name}", (0,))
     try:
         sizes = [len(loop.poll_batch(consumer)) for _ in range(3)]
     finally:
         consumer.close()
     assert sizes[:2] == [10, 10]
     assert sizes[2] == 5
+
+
+@pytest.mark.integration
+def test_records_of_a_partition_the_scorer_does_not_own_are_left_unread(
+    kafka_bootstrap: str, unique_name: str, tmp_path: Path
+) -> None:
+    # Between a revocation and the next assignment the client still returns records of
+    # the revoked partitions. Scored then, against a state claimed on the spot, they
+    # would skip the records dropped at the revocation; they are left for the next
+    # owner, who reads them again from the partition's snapshot.
+    topic = f"unowned-{unique_name}"
+    loop = _scorer(tmp_path, batch_max_wait_ms=2_000, batch_linger_ms=200)
+    consumer = _filled_topic(kafka_bootstrap, topic, 5)
+    try:
+        assert loop.poll_batch(consumer) == []
+        assert not loop.states.owns(TopicPartition(topic, 0))
+        with pytest.raises(KeyError, match="not assigned to this scorer"):
+            loop.states.get(TopicPartition(topic, 0))
+        consumer.seek(TopicPartition(topic, 0), 0)
+        assign(loop, topic, (0,))
+        assert [r.offset for r in loop.poll_batch(consumer)] == [0, 1, 2, 3, 4]
+    finally:
+        consumer.close()
