@@ -83,6 +83,17 @@ def slack(content: AlertContent) -> dict[str, Any]:
     }
 
 
+def label_set(labels: dict[str, str]) -> str:
+    r"""A label set as Alertmanager writes it in a group key: sorted, values quoted as Go's
+    ``%q`` quotes them (so a quote or newline in a value cannot break the key).
+
+    >>> print(label_set({"feature": "touches_rbac", "actor": 'eve "x"'}))
+    {actor="eve \"x\"", feature="touches_rbac"}
+    """
+    pairs = (f"{name}={orjson.dumps(value).decode()}" for name, value in sorted(labels.items()))
+    return "{" + ", ".join(pairs) + "}"
+
+
 def alertmanager(content: AlertContent) -> dict[str, Any]:
     """Alertmanager's webhook receiver payload, version 4, with one firing alert."""
     anomaly = content.anomaly
@@ -107,11 +118,11 @@ def alertmanager(content: AlertContent) -> dict[str, Any]:
         "score": f"{anomaly.score:.3f}",
         "count": str(content.count),
     }
-    group_labels = {k: labels[k] for k in ("actor", "feature") if k in labels}
+    group_labels: dict[str, str] = {k: labels[k] for k in ("actor", "feature") if k in labels}
     fingerprint = hashlib.sha256(
         orjson.dumps(labels, option=orjson.OPT_SORT_KEYS) + str(anomaly.id).encode()
     ).hexdigest()[:16]
-    group_key = "{}:{" + ", ".join(f'{k}="{v}"' for k, v in sorted(group_labels.items())) + "}"
+    group_key = "{}:" + label_set(group_labels)
     return {
         "version": "4",
         "groupKey": group_key,

@@ -4,6 +4,11 @@
 where the explanation belongs: each top feature becomes an ``anomaly`` (the
 observed value) paired with a ``baseline`` (the typical value from training).
 
+The event behind the finding (who did what, from where) is its evidence: OCSF
+keeps ``actor``, ``api`` and ``src_endpoint`` off the finding itself and puts
+them in ``evidences``. Every document validates against the official 1.5.0
+schema (tested with the schema OCSF exports).
+
 Mapping:
 
 =====================  =====================================================
@@ -19,17 +24,18 @@ finding_info           uid ``auditlens-<id>``, title, desc (the summary),
                        analytic {type_id 4 Learning, name, uid, version}
 anomaly_analyses       target (actor, else source), anomalies/baselines per
                        explanation feature
-actor.user             actor, actor_type
-src_endpoint.ip        source_ip
-resources              resource (type) and object (name), namespace in
-                       ``group.name``
-api.operation          action
+evidences[0]           actor.user {name, type_id from actor_type};
+                       api {operation (action), service, request.uid};
+                       src_endpoint {ip, or hostname when not an address}
+resources              name (object, else the resource type), type
+                       (resource), namespace
 unmapped               namespace, outcome, policy, user agent, score, triage
 =====================  =====================================================
 """
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +58,12 @@ STATUS_IDS = {
 }
 ACTIVITIES = {1: "Create", 2: "Update", 3: "Close"}
 TARGET_TYPES = {"user": "User Account", "service_account": "Service Account"}
+# OCSF user.type_id: 1 User; 3 System (service accounts and nodes are not people).
+USER_TYPE_IDS = {
+    "user": (1, "User"),
+    "service_account": (3, "System"),
+    "node": (3, "System"),
+}
 
 
 def epoch_ms(when: datetime) -> int:
@@ -177,26 +189,66 @@ def finding(anomaly: AnomalyPublic, product_version: str) -> dict[str, Any]:
     analyses = _analyses(anomaly)
     if analyses:
         document["anomaly_analyses"] = analyses
-    if anomaly.actor:
-        user: dict[str, Any] = {"name": anomaly.actor}
-        if anomaly.actor_type:
-            user["type"] = anomaly.actor_type
-        document["actor"] = {"user": user}
-    if anomaly.source_ip:
-        document["src_endpoint"] = {"ip": anomaly.source_ip}
-    if anomaly.resource or anomaly.object:
-        resource: dict[str, Any] = {}
-        if anomaly.resource:
-            resource["type"] = anomaly.resource
-        if anomaly.object:
-            resource["name"] = anomaly.object
-        if anomaly.namespace:
-            resource["group"] = {"name": anomaly.namespace}
+    evidence = _evidence(anomaly)
+    if evidence:
+        document["evidences"] = [evidence]
+    resource = _resource(anomaly)
+    if resource:
         document["resources"] = [resource]
+    return document
+
+
+def _user(actor: str, actor_type: str | None) -> dict[str, Any]:
+    """OCSF ``user``: the name, and its type when the source says what it is.
+
+    >>> _user("system:serviceaccount:ci:deployer", "service_account")
+    {'name': 'system:serviceaccount:ci:deployer', 'type_id': 3, 'type': 'System'}
+    >>> _user("robot", "drone")
+    {'name': 'robot', 'type_id': 99, 'type': 'drone'}
+    """
+    user: dict[str, Any] = {"name": actor}
+    if actor_type:
+        user["type_id"], user["type"] = USER_TYPE_IDS.get(actor_type, (99, actor_type))
+    return user
+
+
+def _endpoint(source_ip: str) -> dict[str, Any]:
+    """OCSF ``network_endpoint``: ``ip`` must be an address; anything else is a hostname.
+
+    >>> _endpoint("10.0.0.1"), _endpoint("lb.internal")
+    ({'ip': '10.0.0.1'}, {'hostname': 'lb.internal'})
+    """
+    try:
+        return {"ip": str(ipaddress.ip_address(source_ip))}
+    except ValueError:
+        return {"hostname": source_ip}
+
+
+def _evidence(anomaly: AnomalyPublic) -> dict[str, Any]:
+    """The event's own context; empty when the event names no actor, action or source."""
+    evidence: dict[str, Any] = {}
+    if anomaly.actor:
+        evidence["actor"] = {"user": _user(anomaly.actor, anomaly.actor_type)}
     if anomaly.action:
-        document["api"] = {
+        evidence["api"] = {
             "operation": anomaly.action,
             "service": {"name": anomaly.source},
             "request": {"uid": anomaly.event_id},
         }
-    return document
+    if anomaly.source_ip:
+        evidence["src_endpoint"] = _endpoint(anomaly.source_ip)
+    return evidence
+
+
+def _resource(anomaly: AnomalyPublic) -> dict[str, Any]:
+    """The resource acted on; OCSF needs its ``name`` (or a uid), so a request on a whole
+    collection (``list pods``) names the collection."""
+    name = anomaly.object or anomaly.resource
+    if not name:
+        return {}
+    resource: dict[str, Any] = {"name": name}
+    if anomaly.resource:
+        resource["type"] = anomaly.resource
+    if anomaly.namespace:
+        resource["namespace"] = anomaly.namespace
+    return resource

@@ -1,13 +1,21 @@
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
+from service.api.schemas.anomalies import AnomalyDetail
 from service.store.outbox import AlertContent
 from service.store.repository import AnomalyFilter, Store
 from service.webhooks.payloads import render
+from tests.conftest import FIXTURES
+from tests.service.api.formats.conftest import anomalies
 from tests.service.conftest import anomaly_row
 
 CREATED = datetime(2026, 3, 2, 10, 0, 5, tzinfo=UTC)
@@ -93,3 +101,48 @@ def test_alertmanager_is_a_version_4_webhook(content: AlertContent) -> None:
     assert body["groupLabels"] == {"actor": "alice", "feature": "touches_rbac"}
     assert body["groupKey"] == '{}:{actor="alice", feature="touches_rbac"}'
     assert alert["annotations"]["count"] == "3"
+
+
+@functools.cache
+def alertmanager_validator() -> Draft202012Validator:
+    schema = orjson.loads((FIXTURES / "alertmanager" / "webhook-v4.schema.json").read_bytes())
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def schema_errors(body: dict[str, object]) -> list[str]:
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+        for e in alertmanager_validator().iter_errors(body)
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(anomaly=anomalies(), count=st.integers(1, 1000))
+def test_every_alertmanager_payload_matches_the_webhook_format(
+    anomaly: AnomalyDetail, count: int
+) -> None:
+    # The stored row's shape: explanation as plain dicts, the model as two columns.
+    fields = anomaly.model_dump(exclude={"model"})
+    row = SimpleNamespace(
+        **fields, model_name=anomaly.model.name, model_version=anomaly.model.version
+    )
+    body = orjson.loads(
+        render(AlertContent("msg_1", CREATED, "alertmanager", row, count, [anomaly.id]))  # type: ignore[arg-type]
+    )
+    assert schema_errors(body) == []
+    # The group key is Alertmanager's: label values quoted as Go quotes them.
+    for name, value in body["groupLabels"].items():
+        assert f"{name}={orjson.dumps(value).decode()}" in body["groupKey"]
+
+
+def test_the_alertmanager_schema_is_not_vacuous(content: AlertContent) -> None:
+    body = orjson.loads(
+        render(AlertContent(**{**content.__dict__, "payload_format": "alertmanager"}))
+    )
+    assert schema_errors(body) == []
+    [alert] = body["alerts"]
+    assert schema_errors({**body, "version": 4})
+    assert schema_errors({**body, "alerts": [{**alert, "labels": {"bad-name": "x"}}]})
+    assert schema_errors({**body, "alerts": [{**alert, "startsAt": "yesterday"}]})
+    assert schema_errors({**body, "commonAnnotations": {"score": 88.0}})
