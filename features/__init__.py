@@ -1,1 +1,1 @@
-"""placeholder"""
+"""The polars feature pipeline: messages → normalized events → features, with entity history."""

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Anomaly models: isolation forest + autoencoder, calibrated, registered in MLflow."""

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""The running service: Kafka scorer, HTTP API, store, webhooks and the ``auditlens`` CLI."""

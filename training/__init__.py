@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Training baselines (``auditlens train``) and the synthetic organisation for developing them."""
