@@ -454,8 +454,9 @@ class ScorerLoop:
                 metrics.GROUP_JOINS_RESUMED.inc()
             if self.moved_partitions:
                 # A rebalance ran inside this poll: each partition it handed over (even
-                # back to this scorer) resumes from its snapshot's offset, so what was
-                # read of it before is read again; keeping it would count it twice.
+                # back to this scorer) resumes from its snapshot's offset (or its start),
+                # so what was read of it before is read again; keeping it would count it
+                # twice.
                 records = [
                     r
                     for r in records
