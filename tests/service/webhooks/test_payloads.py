@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -8,13 +7,12 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jsonschema import Draft202012Validator
 
 from service.api.schemas.anomalies import AnomalyDetail
 from service.store.outbox import AlertContent
 from service.store.repository import AnomalyFilter, Store
 from service.webhooks.payloads import render
-from tests.conftest import FIXTURES
+from tests.conformance import alertmanager_errors as schema_errors
 from tests.service.api.formats.conftest import anomalies
 from tests.service.conftest import anomaly_row
 
@@ -101,20 +99,6 @@ def test_alertmanager_is_a_version_4_webhook(content: AlertContent) -> None:
     assert body["groupLabels"] == {"actor": "alice", "feature": "touches_rbac"}
     assert body["groupKey"] == '{}:{actor="alice", feature="touches_rbac"}'
     assert alert["annotations"]["count"] == "3"
-
-
-@functools.cache
-def alertmanager_validator() -> Draft202012Validator:
-    schema = orjson.loads((FIXTURES / "alertmanager" / "webhook-v4.schema.json").read_bytes())
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
-
-
-def schema_errors(body: dict[str, object]) -> list[str]:
-    return [
-        f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
-        for e in alertmanager_validator().iter_errors(body)
-    ]
 
 
 @settings(max_examples=200, deadline=None)

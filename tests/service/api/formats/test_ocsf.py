@@ -8,37 +8,15 @@ every required or at-least-one constraint must hold.
 
 from __future__ import annotations
 
-import functools
-from typing import Any
-
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
-from jsonschema import Draft202012Validator
-from ocsf_json_schema import OcsfJsonSchemaEmbedded, get_ocsf_schema
 
 from service.api.formats import ocsf
 from service.api.schemas.anomalies import AnomalyDetail, AnomalyPublic
 from service.store.repository import Store
+from tests.conformance import ocsf_errors as errors
 from tests.service.api.formats.conftest import anomalies
 from tests.service.conftest import anomaly_row, auth
-
-
-@functools.cache
-def official_validator() -> Draft202012Validator:
-    schema = OcsfJsonSchemaEmbedded(get_ocsf_schema(version=ocsf.OCSF_VERSION))
-    class_name = schema.lookup_class_name_from_uid(class_uid=ocsf.CLASS_UID)
-    return Draft202012Validator(
-        schema.get_class_schema(class_name=class_name, profiles=[]),
-        format_checker=Draft202012Validator.FORMAT_CHECKER,
-    )
-
-
-def errors(document: dict[str, Any]) -> list[str]:
-    """Every way ``document`` breaks the schema, as ``path: message``."""
-    return [
-        f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
-        for e in official_validator().iter_errors(document)
-    ]
 
 
 @settings(max_examples=300, deadline=None)
