@@ -9,6 +9,7 @@ import textwrap
 import threading
 import traceback
 from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -69,6 +70,22 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def parse_since(value: str) -> date:
+    """``--since``: a day (YYYY-MM-DD) or the last N days (``14d``, counting today).
+
+    >>> parse_since("2026-03-01")
+    datetime.date(2026, 3, 1)
+    """
+    if value.endswith("d") and value[:-1].isdigit():
+        return datetime.now(UTC).date() - timedelta(days=int(value[:-1]) - 1)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a day (YYYY-MM-DD) or a number of days (14d), got {value!r}"
+        ) from None
+
+
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     from training.train import TrainingOptions, train
 
@@ -96,9 +113,15 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         validation_fraction=args.validation_fraction,
         topic=args.topic,
         bootstrap_servers=settings.kafka_bootstrap_servers,
+        archive=settings.resolved_archive_url if args.archive else None,
+        since=args.since,
     )
-    if not args.data and not args.topic:
-        raise ConfigurationError("give training data with --data PATH... and/or --topic TOPIC")
+    if not args.data and not args.topic and not args.archive:
+        raise ConfigurationError(
+            "give training data with --data PATH..., --topic TOPIC and/or --archive"
+        )
+    if args.since and not args.archive:
+        raise ConfigurationError("--since applies to --archive")
     if args.topic and not settings.kafka_bootstrap_servers:
         raise ConfigurationError("--topic needs AUDITLENS_KAFKA_BOOTSTRAP_SERVERS")
     result = train(args.data or [], _registry_config(settings), options)
@@ -357,6 +380,16 @@ def build_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("train", help="fit, register in MLflow, optionally promote")
     tr.add_argument("--data", type=Path, nargs="+", help="event files or folders")
     tr.add_argument("--topic", help="also read a Kafka topic from its beginning (a replay)")
+    tr.add_argument(
+        "--archive",
+        action="store_true",
+        help="also read the scorer's archive (AUDITLENS_ARCHIVE_URL)",
+    )
+    tr.add_argument(
+        "--since",
+        type=parse_since,
+        help="with --archive: only events from this day on (YYYY-MM-DD) or the last N days (14d)",
+    )
     tr.add_argument("--detectors", default="iforest,autoencoder")
     tr.add_argument(
         "--labels",

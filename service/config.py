@@ -84,6 +84,22 @@ class Settings(BaseSettings):
         "(the store, which every scorer reaches: no shared disk needed) or `directory` "
         "(the data directory, which scorers of one group must then share).",
     )
+    archive_enabled: bool = Field(
+        default=True,
+        description="Whether the scorer archives every event it scores (with its score and "
+        "model version) as Parquet, for retraining and drift.",
+    )
+    archive_url: str = Field(
+        default="",
+        description="Where the archive lives: a directory or any URL polars writes to "
+        "(e.g. `s3://bucket/auditlens`); empty: `<data dir>/archive`.",
+    )
+    archive_retention_days: int = Field(
+        default=30,
+        ge=0,
+        description="Days of events the scorer keeps in a local archive (by event date); "
+        "0 keeps everything. Object storage keeps its own lifecycle rules.",
+    )
     state_max_entries: int = Field(
         default=2_000_000,
         ge=1000,
@@ -205,6 +221,11 @@ class Settings(BaseSettings):
     @cached_property
     def topic_list(self) -> list[str]:
         return [t.strip() for t in self.topics.split(",") if t.strip()]
+
+    @property
+    def resolved_archive_url(self) -> str:
+        """The archive's root, defaulting to a directory inside the data directory."""
+        return self.archive_url or str((self.data_dir / "archive").resolve())
 
     @property
     def resolved_store_url(self) -> str:

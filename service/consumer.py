@@ -55,6 +55,7 @@ from features.state import EntityState
 from models.bundle import LoadedModel
 from models.exceptions import IncompatibleModelError
 from service import metrics
+from service.archive import ArchiveBuffer, archive_rows
 from service.config import Settings
 from service.kafka_group import (
     leave_group,
@@ -186,6 +187,12 @@ class ScorerLoop:
         )
         # Next offset to read per partition, as far as this scorer has processed it.
         self.next_offsets: dict[TopicPartition, int] = {}
+        # Scored events waiting for their partition's checkpoint to be archived.
+        self.archive = (
+            ArchiveBuffer(settings.resolved_archive_url, settings.archive_retention_days)
+            if settings.archive_enabled
+            else None
+        )
         # Partitions revoked or assigned by a rebalance during the current poll.
         self.moved_partitions: set[TopicPartition] = set()
         # What /livez reads: whether batches finish.
@@ -335,17 +342,25 @@ class ScorerLoop:
             if next_offset is None:
                 continue  # nothing processed since the state was loaded
             try:
+                # The archive first: a saved offset always has its events archived.
+                archived = self._archive_range(tp, next_offset)
                 self.states.save(tp, next_offset)
             except PartitionClaimedError as exc:
+                if self.archive is not None:
+                    self.archive.drop(tp)
                 claimed.append(exc)
                 continue
             except Exception as exc:
-                # The store is away: the state stays in memory and the next checkpoint
-                # saves it with a later offset; its offset is not committed meanwhile, so
-                # the committed offset never gets ahead of the saved state.
+                # The store (or the archive) is away: the state and the pending archive rows
+                # stay in memory and the next checkpoint writes them with a later offset;
+                # its offset is not committed meanwhile, so the committed offset never
+                # gets ahead of the saved state.
                 metrics.STATE_SAVE_FAILURES.inc()
                 log.warning("saving %s-%s's state failed; retried: %s", tp.topic, tp.partition, exc)
                 continue
+            if self.archive is not None:
+                self.archive.committed(tp)
+                metrics.ARCHIVED_EVENTS.inc(archived)
             offsets[tp] = OffsetAndMetadata(next_offset, "", -1)
         if commit and offsets:
             try:
@@ -372,6 +387,15 @@ class ScorerLoop:
             raise claimed[0]
         for refused in claimed:
             log.warning("%s", refused)
+
+    def _archive_range(self, tp: TopicPartition, next_offset: int) -> int:
+        if self.archive is None:
+            return 0
+        try:
+            return self.archive.write(tp, self.states.saved_offsets.get(tp), next_offset)
+        except Exception:
+            metrics.ARCHIVE_WRITE_FAILURES.inc()
+            raise
 
     def refresh_model(self, force: bool = False) -> None:
         """Swap in the version behind the alias; only ever called between batches.
@@ -626,12 +650,19 @@ class ScorerLoop:
         )
         X = np.vstack([matrix for _, matrix in featured])
 
+        scored: list[pl.DataFrame] = []
+
         def score(part: pl.DataFrame) -> list[dict[str, Any]]:
             features = X[part["_x"].to_numpy()]
-            return anomaly_rows(model, score_features(model, part.drop("_x", "_origin"), features))
+            batch = score_features(model, part.drop("_x", "_origin"), features)
+            rows = anomaly_rows(model, batch)
+            scored.append(batch.frame.with_columns(part["_origin"]))
+            return rows
 
         rows, poisoned = score_isolating(frame, score)
         self._dead_letter_poisoned(poisoned, origin, outcome)
+        if self.archive is not None and scored:
+            self.archive.add(archive_rows(scored, origin, model))
         outcome.events += frame.height - sum(part.height for part, _ in poisoned)
         return rows
 
@@ -725,6 +756,8 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         for tp in revoked:
             self.loop.states.release(tp)
             self.loop.next_offsets.pop(tp, None)
+            if self.loop.archive is not None:
+                self.loop.archive.drop(tp)  # not checkpointed: the next owner reads them again
 
     def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         self.loop.moved_partitions.update(assigned)

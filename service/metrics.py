@@ -72,6 +72,15 @@ STATE_SAVE_FAILURES = Counter(
     "Partition-state snapshots that could not be saved (the store was unavailable); "
     "the next checkpoint retries.",
 )
+ARCHIVED_EVENTS = Counter(
+    "auditlens_archived_events_total",
+    "Scored events written to the archive (counted when their checkpoint landed).",
+)
+ARCHIVE_WRITE_FAILURES = Counter(
+    "auditlens_archive_write_failures_total",
+    "Archive writes that failed; the partition's offset stays put and the next "
+    "checkpoint writes the range again.",
+)
 CHECKPOINT_SECONDS = Histogram(
     "auditlens_checkpoint_seconds",
     "Time to snapshot the owned partitions' state and commit their offsets.",

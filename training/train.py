@@ -12,15 +12,17 @@ import math
 import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from features.archive import ArchiveError, read_archive
 from features.files import read_events
 from features.pipeline import FEATURE_NAMES, FEATURE_SET_VERSION, compute_features
-from features.schema import to_frame
+from features.schema import NORMALIZED_SCHEMA, to_frame
 from features.state import EntityState
 from models import registry
 from models.bundle import ScoringModel
@@ -60,6 +62,8 @@ class TrainingOptions:
     exclude_event_ids: frozenset[str] = frozenset()
     benign_event_ids: frozenset[str] = frozenset()
     benign_weight: int = 1
+    archive: str | None = None  # the archive's root, to read events from
+    since: date | None = None  # with ``archive``: events of this day and later
 
 
 def data_fingerprint(events: pl.DataFrame) -> str:
@@ -86,6 +90,8 @@ def _read(
     state: EntityState,
     topic: str | None = None,
     bootstrap_servers: str = "",
+    archive: str | None = None,
+    since: date | None = None,
 ) -> tuple[pl.DataFrame, int]:
     """Normalized events of the files (and of a Kafka topic), in processing order.
 
@@ -94,7 +100,7 @@ def _read(
     """
     read = read_events(paths, reports=state.reports)
     rows, rejected = read.events, len(read.errors)
-    if not rows and read.errors and not topic:
+    if not rows and read.errors and not topic and archive is None:
         where, error = read.errors[0]
         raise TrainingError(
             f"no usable events in {', '.join(map(str, paths))}: {rejected} inputs rejected, "
@@ -108,7 +114,28 @@ def _read(
         topic_rows, topic_rejected = read_topic(bootstrap_servers, topic, state.reports)
         rows, rejected = rows + topic_rows, rejected + topic_rejected
     events, bad_times = to_frame(rows)
+    if archive is not None:
+        events = _with_archive(events, archive, since)
     return events.sort("event_time", "event_id", maintain_order=True), rejected + len(bad_times)
+
+
+def _with_archive(events: pl.DataFrame, root: str, since: date | None) -> pl.DataFrame:
+    """``events`` plus the archive's (already normalized by the scorer's adapters)."""
+    try:
+        read = read_archive(root, since)
+    except ArchiveError as exc:
+        raise TrainingError(str(exc)) from exc
+    for path, why in read.skipped:
+        log.warning("skipped archive file %s: %s", path, why)
+    log.info(
+        "archive %s: %d events from %d files (%d skipped)",
+        root,
+        read.events.height,
+        read.files,
+        len(read.skipped),
+    )
+    archived = read.events.select(list(NORMALIZED_SCHEMA))
+    return pl.concat([events, archived], how="vertical_relaxed") if events.height else archived
 
 
 def split_validation(
@@ -142,9 +169,15 @@ def train(
     paths: Sequence[Path | str], config: registry.RegistryConfig, options: TrainingOptions
 ) -> TrainingResult:
     state = EntityState()
-    events, rejected = _read(paths, state, options.topic, options.bootstrap_servers)
+    events, rejected = _read(
+        paths, state, options.topic, options.bootstrap_servers, options.archive, options.since
+    )
     if events.height == 0:
-        where = [*map(str, paths), *([f"topic {options.topic}"] if options.topic else [])]
+        where = [
+            *map(str, paths),
+            *([f"topic {options.topic}"] if options.topic else []),
+            *([f"the archive {options.archive}"] if options.archive else []),
+        ]
         raise TrainingError(f"no usable events in {', '.join(where)}")
     labels = read_labels(str(options.labels)) if options.labels else None
     training_events, validation_events = split_validation(events, options, labels is not None)
@@ -192,6 +225,8 @@ def train(
         "features": ",".join(FEATURE_NAMES),
         "labels": str(options.labels or ""),
         "topic": options.topic or "",
+        "archive": options.archive or "",
+        "archive_since": str(options.since or ""),
         "validation": ",".join(map(str, options.validation))
         or (f"last {options.validation_fraction:g} of the data" if validation is not None else ""),
         "excluded_events": len(options.exclude_event_ids),

@@ -158,6 +158,15 @@ def test_scaled_scorers_keep_their_state_in_the_store_not_on_a_shared_disk(
         assert not [v for v in pod["volumes"] if "persistentVolumeClaim" in v], name
 
 
+def test_production_scorers_archive_to_object_storage(
+    renders: dict[str, list[Manifest]],
+) -> None:
+    [default] = of_kind(renders["default"], "ConfigMap")
+    [production] = of_kind(renders["production"], "ConfigMap")
+    assert "AUDITLENS_ARCHIVE_URL" not in default["data"], "the default: the data volume"
+    assert production["data"]["AUDITLENS_ARCHIVE_URL"].startswith("s3://")
+
+
 @pytest.mark.parametrize("values", ["default", "production", "everything on"])
 def test_every_pod_runs_unprivileged_on_a_read_only_root(
     renders: dict[str, list[Manifest]], values: str

@@ -55,6 +55,11 @@ class TrainedEnvironment:
     test_file: Path
     expected: dict[str, float]  # event_id -> score of every event the offline scorer flags
 
+    @property
+    def offline_file(self) -> Path:
+        """Every event of the test file as ``auditlens score`` scored it (JSON lines)."""
+        return self.data_dir.parent / "offline.jsonl"
+
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainedEnvironment:

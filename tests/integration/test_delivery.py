@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import orjson
+import polars as pl
 import pytest
 import sqlalchemy as sa
 from kafka import KafkaProducer
@@ -120,10 +121,24 @@ def test_bad_messages_are_dead_lettered_and_the_rest_is_scored(
         assert headers["auditlens.error.message"]
 
 
+def archived_rows(root: Path) -> pl.DataFrame:
+    """Every row of every archive file, as written (no reader de-duplication)."""
+    paths = sorted(root.glob("source=*/date=*/*.parquet"))
+    if not paths:
+        return pl.DataFrame(schema={"event_id": pl.String, "offset": pl.Int64})
+    return pl.concat([pl.read_parquet(p, columns=["event_id", "offset"]) for p in paths])
+
+
 def test_kill_9_mid_stream_loses_and_duplicates_nothing(
-    trained: TrainedEnvironment, service_env: dict[str, str], processes: Processes
+    trained: TrainedEnvironment, service_env: dict[str, str], processes: Processes, tmp_path: Path
 ) -> None:
-    env = {**service_env, "AUDITLENS_BATCH_MAX_EVENTS": "100"}
+    archive = tmp_path / "archive"
+    env = {
+        **service_env,
+        "AUDITLENS_BATCH_MAX_EVENTS": "100",
+        "AUDITLENS_ARCHIVE_URL": str(archive),
+        "AUDITLENS_CHECKPOINT_INTERVAL_S": "1",
+    }
     replay(env, trained)
     victim = processes.serve(env)
     wait_for_count(env["AUDITLENS_STORE_URL"], 1, processes)
@@ -131,12 +146,25 @@ def test_kill_9_mid_stream_loses_and_duplicates_nothing(
     victim.wait()
     partial = stored_event_ids(env["AUDITLENS_STORE_URL"])
     assert len(partial) < len(trained.expected), "the kill came too late to test anything"
+    archived_at_kill = archived_rows(archive).height
 
     processes.serve(env)
     ids = wait_for_count(env["AUDITLENS_STORE_URL"], len(trained.expected), processes)
     time.sleep(2)  # anything replayed twice would show up now
     assert_exactly_once(stored_event_ids(env["AUDITLENS_STORE_URL"]), trained.expected)
     assert set(partial) <= set(ids)
+
+    # The archive holds every scored event exactly once, across the kill and the replay.
+    scored = {
+        r["event_id"] for r in map(orjson.loads, trained.offline_file.read_bytes().splitlines())
+    }
+    deadline = time.monotonic() + 60
+    while archived_rows(archive).height < len(scored) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    rows = archived_rows(archive)
+    assert rows.height == rows["event_id"].n_unique(), "an event was archived twice"
+    assert set(rows["event_id"]) == scored
+    assert archived_at_kill < rows.height
 
 
 def test_rebalance_with_a_second_scorer_and_a_stop_loses_and_duplicates_nothing(

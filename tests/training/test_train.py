@@ -10,9 +10,14 @@ import numpy as np
 import orjson
 import pytest
 
+from features.archive import write_range
+from features.files import read_events
+from features.schema import to_frame
+from features.sources.report_state import ReportSnapshots
 from models import registry
 from models.calibration import TailCalibrator
 from models.detectors import make_detector
+from tests.features.test_archive import archived
 from training.evaluate import read_labels
 from training.exceptions import TrainingError
 from training.synthetic import generate
@@ -131,3 +136,25 @@ def test_too_few_events_get_a_clear_error_saying_how_many_are_needed(tmp_path: P
         rf".*at least {MIN_TRAINING_EVENTS}",
     ):
         train([data], _config(tmp_path), TrainingOptions())
+
+
+def test_the_archive_trains_on_the_same_events_as_the_files(
+    generated: Path, tmp_path: Path
+) -> None:
+    # The archive as a scorer would have written it: the adapters' output, by partition.
+    events, _ = to_frame(read_events([generated / "train.jsonl"], reports=ReportSnapshots()).events)
+    root = tmp_path / "archive"
+    for partition, part in enumerate(events.partition_by("source")):
+        write_range(str(root), archived(part, partition=partition), "audit", partition, 0, 10**6)
+    (root / "source=k8s_audit" / "date=2026-01-01").mkdir(parents=True)
+    (root / "source=k8s_audit" / "date=2026-01-01" / "audit-9-0-1.parquet").write_bytes(b"x")
+
+    from_files = train([generated / "train.jsonl"], _config(tmp_path / "f"), TrainingOptions())
+    from_archive = train([], _config(tmp_path / "a"), TrainingOptions(archive=str(root)))
+    assert from_archive.events == from_files.events > 0
+    assert from_archive.metrics["training_events"] == from_files.metrics["training_events"]
+
+
+def test_no_archive_is_a_training_error_that_says_where(tmp_path: Path) -> None:
+    with pytest.raises(TrainingError, match="there is no archive at"):
+        train([], _config(tmp_path), TrainingOptions(archive=str(tmp_path / "none")))

@@ -1,0 +1,92 @@
+"""The scorer's side of the archive: scored events held per partition until its checkpoint.
+
+A partition's events since its last checkpoint are written (as one offset range,
+see :mod:`features.archive`) in the checkpoint that saves its state, just before
+the state: the archive never runs ahead of the offsets the group resumes from,
+so a crash or a replay rewrites a range instead of adding to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import polars as pl
+from kafka import TopicPartition
+
+from features import archive
+from models.bundle import LoadedModel
+
+log = logging.getLogger(__name__)
+EXPIRE_EVERY_S = 3600.0
+
+
+def archive_rows(scored: list[pl.DataFrame], origin: list[Any], model: LoadedModel) -> pl.DataFrame:
+    """The archive's rows of a batch: scored events (``_origin`` = index into ``origin``,
+    the message each came from) with their topic, partition, offset and model."""
+    frame = pl.concat(scored, how="vertical_relaxed")
+    records = [origin[i] for i in frame["_origin"].to_list()]
+    return (
+        frame.drop("_origin")
+        .with_columns(
+            pl.lit(model.name).alias("model_name"),
+            pl.lit(model.version).alias("model_version"),
+            pl.Series("topic", [r.topic for r in records], dtype=pl.String),
+            pl.Series("partition", [r.partition for r in records], dtype=pl.Int32),
+            pl.Series("offset", [r.offset for r in records], dtype=pl.Int64),
+        )
+        .select(list(archive.ARCHIVE_SCHEMA))
+    )
+
+
+class ArchiveBuffer:
+    """Scored rows per partition, waiting for the partition's next checkpoint."""
+
+    def __init__(self, root: str, retention_days: int) -> None:
+        self.root = root
+        self.retention_days = retention_days
+        self.pending: dict[TopicPartition, list[pl.DataFrame]] = {}
+        self._expired_at = 0.0
+
+    def add(self, rows: pl.DataFrame) -> None:
+        for (topic, partition), part in rows.partition_by(
+            "topic", "partition", as_dict=True
+        ).items():
+            self.pending.setdefault(TopicPartition(topic, partition), []).append(part)
+
+    def write(self, tp: TopicPartition, first: int | None, end: int) -> int:
+        """Write the partition's pending rows as the range [first, end): ``first`` is its
+        last checkpointed offset (None: never checkpointed, so its first row's), ``end``
+        the offset the checkpoint saves.
+
+        The rows stay pending until :meth:`committed`: if the write or the state's save
+        fails, the next checkpoint writes the whole range again, over what this wrote.
+        Returns the rows written.
+        """
+        parts = self.pending.get(tp)
+        if not parts:
+            return 0
+        rows = pl.concat(parts)
+        self.pending[tp] = [rows]
+        start = first if first is not None else int(rows["offset"].min())  # type: ignore[arg-type]
+        archive.remove_leftovers(self.root, tp.topic, tp.partition, start)
+        archive.write_range(self.root, rows, tp.topic, tp.partition, start, end)
+        self._expire()
+        return rows.height
+
+    def committed(self, tp: TopicPartition) -> None:
+        """The partition's state was saved past its written range: the rows are archived."""
+        self.pending.pop(tp, None)
+
+    def drop(self, tp: TopicPartition) -> None:
+        """Forget a partition's pending rows (revoked: the next owner reads them again)."""
+        self.pending.pop(tp, None)
+
+    def _expire(self) -> None:
+        if time.monotonic() - self._expired_at < EXPIRE_EVERY_S:
+            return
+        self._expired_at = time.monotonic()
+        removed = archive.expire(self.root, self.retention_days)
+        if removed:
+            log.info("archive: removed %d day(s) older than %d days", removed, self.retention_days)
