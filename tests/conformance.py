@@ -2,11 +2,11 @@
 
 * OCSF: the schema OCSF exports for the declared version (packaged by
   ``ocsf-json-schema``), checked with ``jsonschema``;
-* ECS: the field reference of the declared version (``fixtures/ecs-reference``,
+* ECS: the field reference of the declared version (``fixtures/reference/ecs``,
   from elastic/ecs): every leaf must be an ECS field of its type, or sit under
   an object ECS leaves open (``labels``) or under auditlens' own namespace;
 * Alertmanager: the webhook format, as a JSON Schema written from Alertmanager's
-  Go types (``fixtures/alertmanager``).
+  Go types (``fixtures/reference/alertmanager``).
 
 Used by the format tests and by ``benchmarks/siem_conformance.py``.
 """
@@ -50,7 +50,8 @@ def ocsf_errors(document: dict[str, Any]) -> list[str]:
 
 @functools.cache
 def _alertmanager_validator() -> Draft202012Validator:
-    schema = orjson.loads((FIXTURES / "alertmanager" / "webhook-v4.schema.json").read_bytes())
+    path = FIXTURES / "reference" / "alertmanager" / "webhook-v4.schema.json"
+    schema = orjson.loads(path.read_bytes())
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
@@ -69,7 +70,7 @@ NUMBERS = {"float", "double", "half_float", "scaled_float"}
 @functools.cache
 def reference() -> dict[str, dict[str, str]]:
     """ECS fields by name, with type and normalization, for the declared version."""
-    path = FIXTURES / "ecs-reference" / f"fields-{ecs.ECS_VERSION}.csv"
+    path = FIXTURES / "reference" / "ecs" / f"fields-{ecs.ECS_VERSION}.csv"
     with path.open(newline="") as handle:
         return {row["field"]: row for row in csv.DictReader(handle)}
 

@@ -17,7 +17,14 @@ from features.files import SUFFIXES, ReadResult, read_events
 from features.schema import to_frame
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
-FILES = sorted(p for p in FIXTURES.rglob("*") if p.is_file() and p.name.endswith(SUFFIXES))
+# reference/ holds the definitions SIEM documents are checked against, not events.
+FILES = sorted(
+    p
+    for p in FIXTURES.rglob("*")
+    if p.is_file()
+    and p.name.endswith(SUFFIXES)
+    and "reference" not in p.relative_to(FIXTURES).parts
+)
 
 
 def read(paths: list[Path]) -> ReadResult:

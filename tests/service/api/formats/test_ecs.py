@@ -1,6 +1,6 @@
 """ECS alert documents use only fields of the ECS version they declare, with their types.
 
-The reference is ECS's own field list (``tests/fixtures/ecs-reference``, from
+The reference is ECS's own field list (``tests/fixtures/reference/ecs``, from
 elastic/ecs ``generated/csv/fields.csv``). Every leaf of a document must be an ECS
 field of a matching type, or sit under an object ECS leaves open (``labels``) or
 under auditlens' own namespace (``auditlens.*``), as ECS asks of custom fields.
