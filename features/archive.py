@@ -118,15 +118,59 @@ def write_range(
         target = f"{root.rstrip('/')}/source={source}/date={day}/{name}"
         frame = part.drop("_day")
         if is_local(root):
-            path = _local(target)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            staging = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-            frame.write_parquet(staging)
-            os.replace(staging, path)
+            _write_local(_local(target), frame)
         else:
             frame.write_parquet(target)
         written += 1
     return written
+
+
+def _write_local(path: Path, frame: pl.DataFrame) -> None:
+    """Write aside and rename, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    frame.write_parquet(staging)
+    os.replace(staging, path)
+
+
+def compact(root: str, topic: str, partition: int, before: date, committed_end: int) -> int:
+    """Merge each day's files of one partition into one file, for days before ``before``
+    and ranges that end by ``committed_end`` (the partition's checkpointed offset).
+
+    A checkpoint writes a file per partition, source and day, so a day gathers
+    thousands; merged, a day reads in one go. A crash between the merged file's
+    write and the removal of its parts leaves rows twice, which the next merge
+    (and the reader) drop. Local archive only; returns how many files were merged.
+    """
+    if not is_local(root):
+        return 0
+    days: dict[Path, list[tuple[int, int, Path]]] = {}
+    for path in _local(root).glob(f"source=*/date=*/{topic}-{partition}-*.parquet"):
+        match = _FILE.match(path.name)
+        day = _day(path.parent.name)
+        if (
+            match is None
+            or (match["topic"], int(match["partition"])) != (topic, partition)
+            or day is None
+            or day >= before
+            or int(match["end"]) > committed_end
+        ):
+            continue
+        days.setdefault(path.parent, []).append((int(match["first"]), int(match["end"]), path))
+    merged = 0
+    for directory, files in days.items():
+        if len(files) < 2:
+            continue
+        files.sort()
+        frame = pl.concat([pl.read_parquet(path) for _, _, path in files], how="vertical_relaxed")
+        frame = frame.unique(["offset", "event_id"], keep="first", maintain_order=True)
+        target = directory / file_name(topic, partition, files[0][0], max(e for _, e, _ in files))
+        _write_local(target, frame)
+        for _, _, path in files:
+            if path != target:
+                path.unlink(missing_ok=True)
+        merged += len(files)
+    return merged
 
 
 def expire(root: str, retention_days: int, today: date | None = None) -> int:

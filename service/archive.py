@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
@@ -19,7 +20,8 @@ from features import archive
 from models.bundle import LoadedModel
 
 log = logging.getLogger(__name__)
-EXPIRE_EVERY_S = 3600.0
+# Compaction of closed days and retention run at most this often (per partition).
+MAINTAIN_EVERY_S = 3600.0
 
 
 def archive_rows(scored: list[pl.DataFrame], origin: list[Any], model: LoadedModel) -> pl.DataFrame:
@@ -47,7 +49,11 @@ class ArchiveBuffer:
         self.root = root
         self.retention_days = retention_days
         self.pending: dict[TopicPartition, list[pl.DataFrame]] = {}
+        # Partitions whose archive holds nothing past their checkpointed offset: their
+        # next range needs no search for leftovers (a search lists the whole archive).
+        self.clean: set[TopicPartition] = set()
         self._expired_at = 0.0
+        self._compacted_at: dict[TopicPartition, float] = {}
 
     def add(self, rows: pl.DataFrame) -> None:
         for (topic, partition), part in rows.partition_by(
@@ -70,23 +76,29 @@ class ArchiveBuffer:
         rows = pl.concat(parts)
         self.pending[tp] = [rows]
         start = first if first is not None else int(rows["offset"].min())  # type: ignore[arg-type]
-        archive.remove_leftovers(self.root, tp.topic, tp.partition, start)
+        if tp not in self.clean:  # taken over, or a write that did not land: tidy first
+            archive.remove_leftovers(self.root, tp.topic, tp.partition, start)
+        self.clean.discard(tp)
         archive.write_range(self.root, rows, tp.topic, tp.partition, start, end)
-        self._expire()
         return rows.height
 
-    def committed(self, tp: TopicPartition) -> None:
-        """The partition's state was saved past its written range: the rows are archived."""
+    def committed(self, tp: TopicPartition, saved_offset: int) -> None:
+        """The partition's state was saved at ``saved_offset``, past its written range."""
         self.pending.pop(tp, None)
+        self.clean.add(tp)
+        now = time.monotonic()
+        if now - self._compacted_at.get(tp, 0.0) >= MAINTAIN_EVERY_S:
+            self._compacted_at[tp] = now
+            today = datetime.now(UTC).date()
+            archive.compact(self.root, tp.topic, tp.partition, today, saved_offset)
+        if now - self._expired_at >= MAINTAIN_EVERY_S:
+            self._expired_at = now
+            removed = archive.expire(self.root, self.retention_days)
+            if removed:
+                log.info("archive: removed %d day(s) past %d days", removed, self.retention_days)
 
     def drop(self, tp: TopicPartition) -> None:
         """Forget a partition's pending rows (revoked: the next owner reads them again)."""
         self.pending.pop(tp, None)
-
-    def _expire(self) -> None:
-        if time.monotonic() - self._expired_at < EXPIRE_EVERY_S:
-            return
-        self._expired_at = time.monotonic()
-        removed = archive.expire(self.root, self.retention_days)
-        if removed:
-            log.info("archive: removed %d day(s) older than %d days", removed, self.retention_days)
+        self.clean.discard(tp)
+        self._compacted_at.pop(tp, None)

@@ -359,7 +359,7 @@ class ScorerLoop:
                 log.warning("saving %s-%s's state failed; retried: %s", tp.topic, tp.partition, exc)
                 continue
             if self.archive is not None:
-                self.archive.committed(tp)
+                self.archive.committed(tp, next_offset)
                 metrics.ARCHIVED_EVENTS.inc(archived)
             offsets[tp] = OffsetAndMetadata(next_offset, "", -1)
         if commit and offsets:

@@ -100,3 +100,28 @@ def test_a_corrupt_or_foreign_file_is_skipped_with_its_reason(tmp_path: Path) ->
 def test_no_archive_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(archive.ArchiveError, match="there is no archive at"):
         archive.read_archive(str(tmp_path / "missing"))
+
+
+def test_closed_days_are_merged_into_one_file_per_partition(tmp_path: Path) -> None:
+    # A checkpoint writes a file per partition, source and day: merged, a day reads in one go.
+    rows = archived(synthetic_events(600, seed=6))
+    root = str(tmp_path)
+    for first in range(0, 600, 100):
+        archive.write_range(root, rows.slice(first, 100), "audit", 0, first, first + 100)
+    before = files(tmp_path)
+    last_day = rows["event_time"].dt.date().max()
+    assert isinstance(last_day, date)
+    merged = archive.compact(root, "audit", 0, before=last_day, committed_end=500)
+    after = files(tmp_path)
+    assert merged > 0
+    assert len(after) < len(before)
+    # Today's files and the range not yet checkpointed (from 500) are left as they are.
+    assert [f for f in before if "date=" + str(last_day) in f] == [
+        f for f in after if "date=" + str(last_day) in f
+    ]
+    pending = archive.file_name("audit", 0, 500, 600)
+    assert [f for f in before if f.endswith(pending)] == [f for f in after if f.endswith(pending)]
+    read = archive.read_archive(root)
+    assert sorted(read.events["event_id"]) == sorted(rows["event_id"])
+    on_disk = pl.concat([pl.read_parquet(tmp_path / f) for f in after])
+    assert on_disk.height == 600, "merging neither drops nor repeats a row"
