@@ -763,6 +763,10 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self.loop.moved_partitions.update(assigned)
         for tp in assigned:
             self.loop.next_offsets.pop(tp, None)
+            if self.loop.archive is not None:
+                # After a reconnect the state restarts from its snapshot, and whatever was
+                # pending past it is read (and archived) again.
+                self.loop.archive.drop(tp)
             resume_at = self.loop.states.load(tp)
             if resume_at is not None:
                 self.consumer.seek(tp, resume_at)
