@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import logging
+import os
 import signal
 import sys
 import textwrap
 import threading
 import traceback
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -86,7 +92,37 @@ def parse_since(value: str) -> date:
         ) from None
 
 
+@contextmanager
+def _quiet_libraries(verbose: bool) -> Iterator[None]:
+    """Keep MLflow's own lines (``Created version ...``, INFO logs) and library warnings
+    off the terminal unless ``verbose``; auditlens' own warnings still show, plainly."""
+    if verbose:
+        yield
+        return
+    terminal = sys.stderr
+    handler = logging.StreamHandler(terminal)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    ours = [logging.getLogger(name) for name in ("training", "features", "models", "service")]
+    for logger in ours:
+        logger.addHandler(handler)
+        logger.propagate = False
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logger in ours:
+            logger.removeHandler(handler)
+            logger.propagate = True
+
+
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    verbose = args.verbose or settings.log_level == "DEBUG"
+    if not verbose:
+        os.environ["MLFLOW_LOGGING_LEVEL"] = "ERROR"  # read when MLflow is imported
+    from training.progress import Terminal
     from training.train import TrainingOptions, train
 
     excluded: frozenset[str] = frozenset()
@@ -124,7 +160,9 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigurationError("--since applies to --archive")
     if args.topic and not settings.kafka_bootstrap_servers:
         raise ConfigurationError("--topic needs AUDITLENS_KAFKA_BOOTSTRAP_SERVERS")
-    result = train(args.data or [], _registry_config(settings), options)
+    progress = Terminal(sys.stderr) if sys.stderr.isatty() else None
+    with _quiet_libraries(verbose):
+        result = train(args.data or [], _registry_config(settings), options, progress)
     print(
         f"registered {settings.model_name} version {result.version} "
         f"from {result.events} events ({result.rejected} inputs rejected)"
@@ -411,6 +449,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--benign-weight", type=int, default=3)
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--promote", action="store_true")
+    tr.add_argument(
+        "--verbose", action="store_true", help="also show MLflow's own output and warnings"
+    )
     tr.set_defaults(handler=cmd_train)
 
     sc = sub.add_parser("score", help="score files offline into JSON lines")

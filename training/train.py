@@ -29,6 +29,7 @@ from models.bundle import ScoringModel
 from models.detectors import DEFAULT_DETECTORS
 from training.evaluate import evaluate, read_labels
 from training.exceptions import TrainingError
+from training.progress import Progress, Silent, stage
 
 log = logging.getLogger(__name__)
 MIN_TRAINING_EVENTS = 300  # enough for the warm-up, five calibration folds and a tail fit
@@ -166,12 +167,19 @@ def prepare_training_events(
 
 
 def train(
-    paths: Sequence[Path | str], config: registry.RegistryConfig, options: TrainingOptions
+    paths: Sequence[Path | str],
+    config: registry.RegistryConfig,
+    options: TrainingOptions,
+    progress: Progress | None = None,
 ) -> TrainingResult:
+    """Read, compute features, fit, evaluate, register (and promote through the gate)."""
+    progress = progress or Silent()
     state = EntityState()
-    events, rejected = _read(
-        paths, state, options.topic, options.bootstrap_servers, options.archive, options.since
-    )
+    with stage(progress, "reading events") as said:
+        events, rejected = _read(
+            paths, state, options.topic, options.bootstrap_servers, options.archive, options.since
+        )
+        said(f"{events.height:,} events, {rejected:,} inputs rejected")
     if events.height == 0:
         where = [
             *map(str, paths),
@@ -187,19 +195,23 @@ def train(
             f"{training_events.height} training events are too few: a baseline needs at least "
             f"{MIN_TRAINING_EVENTS} (give more files or a longer period)"
         )
-    features = compute_features(training_events, state)
+    with stage(progress, "computing features") as said:
+        features = compute_features(training_events, state)
+        said(f"{len(FEATURE_NAMES)} features of {features.height:,} events")
     # History features are immature at the start of the data (everything is "first seen");
     # the detectors learn from events after a warm-up, the state from all of them.
     warm = features.slice(int(features.height * options.warmup_fraction))
-    model = ScoringModel.train(
-        warm,
-        FEATURE_NAMES,
-        FEATURE_SET_VERSION,
-        options.detectors,
-        alert_rate=options.alert_rate,
-        seed=options.seed,
-        baseline_state=state.copy(),
-    )
+    with stage(progress, f"fitting {', '.join(options.detectors)}") as said:
+        model = ScoringModel.train(
+            warm,
+            FEATURE_NAMES,
+            FEATURE_SET_VERSION,
+            options.detectors,
+            alert_rate=options.alert_rate,
+            seed=options.seed,
+            baseline_state=state.copy(),
+        )
+        said(f"on {warm.height:,} events")
     held_out_scores = model.scores(model.matrix(warm.tail(model.params["calibration_events"])))
     metrics: dict[str, float] = {
         "training_events": float(training_events.height),
@@ -216,7 +228,9 @@ def train(
     }
     validation = _validation_set(validation_events, options, state)
     if validation is not None:
-        metrics.update(_validation_metrics(model, validation, labels))
+        with stage(progress, "evaluating") as said:
+            metrics.update(_validation_metrics(model, validation, labels))
+            said(f"on {validation.events.height:,} events")
     params = {
         "detectors": ",".join(options.detectors),
         "alert_rate": options.alert_rate,
@@ -238,7 +252,9 @@ def train(
         "data_fingerprint": data_fingerprint(training_events),
         **{f"version.{k}": v for k, v in package_versions().items()},
     }
-    version = registry.log_and_register(config, model, warm, params, metrics, tags)
+    with stage(progress, "registering in MLflow") as said:
+        version = registry.log_and_register(config, model, warm, params, metrics, tags)
+        said(f"version {version}")
     log.info("registered %s version %s", config.model_name, version)
     promoted, reason = False, "not requested (use --promote)"
     if options.promote:

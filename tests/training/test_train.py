@@ -158,3 +158,34 @@ def test_the_archive_trains_on_the_same_events_as_the_files(
 def test_no_archive_is_a_training_error_that_says_where(tmp_path: Path) -> None:
     with pytest.raises(TrainingError, match="there is no archive at"):
         train([], _config(tmp_path), TrainingOptions(archive=str(tmp_path / "none")))
+
+
+class Recorder:
+    """A Progress that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.stages: list[tuple[str, str]] = []
+
+    def started(self, stage: str) -> None:
+        pass
+
+    def finished(self, stage: str, detail: str, seconds: float) -> None:
+        self.stages.append((stage, detail))
+
+    def failed(self, stage: str) -> None:
+        self.stages.append((stage, "failed"))
+
+
+def test_a_run_reports_each_long_stage(generated: Path, tmp_path: Path) -> None:
+    recorder = Recorder()
+    result = train([generated / "train.jsonl"], _config(tmp_path), _options(generated), recorder)
+    names = [name for name, _ in recorder.stages]
+    assert names == [
+        "reading events",
+        "computing features",
+        "fitting iforest, autoencoder",
+        "evaluating",
+        "registering in MLflow",
+    ]
+    assert dict(recorder.stages)["registering in MLflow"] == f"version {result.version}"
+    assert dict(recorder.stages)["reading events"].startswith(f"{result.events:,} events")
