@@ -20,13 +20,14 @@ training from the archive computes exactly the features it would from the files.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
-import shutil
+import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -165,7 +166,9 @@ def compact(root: str, topic: str, partition: int, before: date, committed_end: 
         frame = pl.concat([pl.read_parquet(path) for _, _, path in files], how="vertical_relaxed")
         frame = frame.unique(["offset", "event_id"], keep="first", maintain_order=True)
         target = directory / file_name(topic, partition, files[0][0], max(e for _, e, _ in files))
+        written_at = max(path.stat().st_mtime for _, _, path in files)
         _write_local(target, frame)
+        os.utime(target, (written_at, written_at))  # retention counts from the newest part
         for _, _, path in files:
             if path != target:
                 path.unlink(missing_ok=True)
@@ -173,17 +176,27 @@ def compact(root: str, topic: str, partition: int, before: date, committed_end: 
     return merged
 
 
-def expire(root: str, retention_days: int, today: date | None = None) -> int:
-    """Remove the days older than the retention (local archive); returns how many days."""
+def expire(root: str, retention_days: int, now: float | None = None) -> int:
+    """Remove files archived more than ``retention_days`` ago (local archive), and the
+    day directories they leave empty; returns how many files.
+
+    By when a file was written, not by its events' dates: a replay of last quarter's
+    logs is archived for the full retention like any other.
+    """
     if not is_local(root) or retention_days <= 0:
         return 0
-    cutoff = (today or datetime.now(UTC).date()) - timedelta(days=retention_days)
+    cutoff = (now if now is not None else time.time()) - retention_days * 86400
     removed = 0
+    for path in _local(root).glob("source=*/date=*/*.parquet"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
     for day_dir in _local(root).glob("source=*/date=*"):
-        day = _day(day_dir.name)
-        if day is not None and day < cutoff:
-            shutil.rmtree(day_dir, ignore_errors=True)
-            removed += 1
+        with contextlib.suppress(OSError):  # not empty: still holds recent files
+            day_dir.rmdir()
     return removed
 
 

@@ -52,7 +52,7 @@ class ArchiveBuffer:
         # Partitions whose archive holds nothing past their checkpointed offset: their
         # next range needs no search for leftovers (a search lists the whole archive).
         self.clean: set[TopicPartition] = set()
-        self._expired_at = 0.0
+        self._expired_at = float("-inf")
         self._compacted_at: dict[TopicPartition, float] = {}
 
     def add(self, rows: pl.DataFrame) -> None:
@@ -87,7 +87,7 @@ class ArchiveBuffer:
         self.pending.pop(tp, None)
         self.clean.add(tp)
         now = time.monotonic()
-        if now - self._compacted_at.get(tp, 0.0) >= MAINTAIN_EVERY_S:
+        if now - self._compacted_at.get(tp, float("-inf")) >= MAINTAIN_EVERY_S:
             self._compacted_at[tp] = now
             today = datetime.now(UTC).date()
             archive.compact(self.root, tp.topic, tp.partition, today, saved_offset)
@@ -95,7 +95,7 @@ class ArchiveBuffer:
             self._expired_at = now
             removed = archive.expire(self.root, self.retention_days)
             if removed:
-                log.info("archive: removed %d day(s) past %d days", removed, self.retention_days)
+                log.info("archive: removed %d file(s) past %d days", removed, self.retention_days)
 
     def drop(self, tp: TopicPartition) -> None:
         """Forget a partition's pending rows (revoked: the next owner reads them again)."""

@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     archive_retention_days: int = Field(
         default=30,
         ge=0,
-        description="Days of events the scorer keeps in a local archive (by event date); "
+        description="Days a local archive keeps each file, from when it was written; "
         "0 keeps everything. Object storage keeps its own lifecycle rules.",
     )
     state_max_entries: int = Field(

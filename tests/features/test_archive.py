@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import date
 from pathlib import Path
 
@@ -70,7 +72,7 @@ def test_the_reader_keeps_one_copy_of_a_range_written_twice(tmp_path: Path) -> N
     assert archive.read_archive(str(tmp_path)).events.height == 200
 
 
-def test_since_and_retention_go_by_event_day(tmp_path: Path) -> None:
+def test_since_goes_by_event_day(tmp_path: Path) -> None:
     rows = archived(synthetic_events(300, seed=4))
     archive.write_range(str(tmp_path), rows, "audit", 0, 0, 300)
     first_day = rows["event_time"].dt.date().min()
@@ -78,10 +80,21 @@ def test_since_and_retention_go_by_event_day(tmp_path: Path) -> None:
     later = archive.read_archive(str(tmp_path), since=date.fromordinal(first_day.toordinal() + 1))
     assert 0 < later.events.height < 300
     assert later.events["event_time"].dt.date().min() > first_day
-    today = date.fromordinal(first_day.toordinal() + 30)
-    removed = archive.expire(str(tmp_path), retention_days=29, today=today)
-    assert removed == rows.filter(pl.col("event_time").dt.date() == first_day)["source"].n_unique()
-    assert archive.read_archive(str(tmp_path)).events.height == later.events.height
+
+
+def test_retention_goes_by_when_a_file_was_archived(tmp_path: Path) -> None:
+    # Events dated long ago (a replay) are kept for the whole retention all the same.
+    rows = archived(synthetic_events(300, seed=4))
+    archive.write_range(str(tmp_path), rows.head(100), "audit", 0, 0, 100)
+    old = files(tmp_path)
+    month_ago = time.time() - 31 * 86400
+    for name in old:
+        os.utime(tmp_path / name, (month_ago, month_ago))
+    archive.write_range(str(tmp_path), rows.slice(100), "audit", 0, 100, 300)
+    assert archive.expire(str(tmp_path), retention_days=30) == len(old)
+    assert archive.read_archive(str(tmp_path)).events.height == 200
+    assert not [d for d in tmp_path.glob("source=*/date=*") if not any(d.iterdir())]
+    assert archive.expire(str(tmp_path), retention_days=0) == 0, "0 keeps everything"
 
 
 def test_a_corrupt_or_foreign_file_is_skipped_with_its_reason(tmp_path: Path) -> None:
