@@ -4,13 +4,15 @@ Every manifest the chart renders (default values, the production values of
 ``deploy/gitops``, and every optional part switched on) is validated against the
 Kubernetes API schemas of the oldest and the newest release the chart supports
 (``kubernetes-validate``, strict: no unknown fields). Custom resources (the
-Prometheus Operator's ServiceMonitor, KEDA's ScaledObject) have no offline
-schema there; their fields are asserted here instead. Then the security and
-operations settings every pod must carry are asserted on the rendered output.
+Prometheus Operator's ServiceMonitor, KEDA's ScaledObject) are validated against
+their CRDs' own schemas (``tests/fixtures/reference/crds``), which allow unknown
+fields, so their fields are also asserted here. Then the security and operations
+settings every pod must carry are asserted on the rendered output.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -18,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
@@ -29,7 +32,11 @@ PRODUCTION = GITOPS / "environments" / "production" / "values.yaml"
 KUBERNETES_VERSIONS = ("1.27.0", "1.37.0")  # Chart.yaml: kubeVersion >=1.27
 # A helm built by `go install` assumes Kubernetes 1.20 (release builds set it at link time).
 RENDER = ("--kube-version", KUBERNETES_VERSIONS[-1])
-CUSTOM_KINDS = {"ServiceMonitor", "ScaledObject"}
+CRD_SCHEMAS = ROOT / "tests" / "fixtures" / "reference" / "crds"
+CUSTOM_KINDS = {
+    "ServiceMonitor": CRD_SCHEMAS / "servicemonitor-v1.schema.json",
+    "ScaledObject": CRD_SCHEMAS / "scaledobject-v1alpha1.schema.json",
+}
 WORKLOADS = {"Deployment"}
 EVERYTHING_ON = (
     "--set",
@@ -126,6 +133,29 @@ def test_every_manifest_is_valid_against_the_kubernetes_schemas(
                 kubernetes_validate.validate(manifest, version, strict=True)
             except kubernetes_validate.ValidationError as exc:
                 pytest.fail(f"{name}: {manifest['kind']} {manifest['metadata']['name']}: {exc}")
+
+
+def test_custom_resources_are_valid_against_their_crds(
+    renders: dict[str, list[Manifest]],
+) -> None:
+    found = set()
+    for manifest in renders["everything on"]:
+        schema_file = CUSTOM_KINDS.get(manifest["kind"])
+        if schema_file is None:
+            continue
+        found.add(manifest["kind"])
+        validator = jsonschema.Draft7Validator(json.loads(schema_file.read_text()))
+        problems = [
+            f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in validator.iter_errors(manifest)
+        ]
+        assert problems == [], manifest["kind"]
+    assert found == set(CUSTOM_KINDS)
+    # Not vacuous: the CRD schemas refuse what the API server would.
+    monitor = of_kind(renders["everything on"], "ServiceMonitor")[0]
+    broken = {**monitor, "spec": {**monitor["spec"], "endpoints": [{"interval": "30 s"}]}}
+    schema = json.loads(CUSTOM_KINDS["ServiceMonitor"].read_text())
+    assert list(jsonschema.Draft7Validator(schema).iter_errors(broken))
 
 
 def test_the_components_are_all_there(renders: dict[str, list[Manifest]]) -> None:
