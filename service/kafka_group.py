@@ -65,7 +65,7 @@ def leave_group(bootstrap_servers: str, group_id: str, instance_id: str, timeout
             bootstrap_servers=bootstrap_servers,
             client_id="auditlens-scorer-leave",
             request_timeout_ms=timeout_ms,
-            api_version_auto_timeout_ms=timeout_ms,
+            bootstrap_timeout_ms=timeout_ms,
         )
     except KafkaError as exc:
         log.warning("could not leave consumer group %s: %s", group_id, exc)

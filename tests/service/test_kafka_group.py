@@ -1,4 +1,5 @@
-"""A rejoin caused by new partitions, interrupted by short polls, still lands.
+"""Group membership on the real broker: a rejoin interrupted by short polls still lands,
+and a stopping scorer leaves its group at once.
 
 On the real broker: a consumer owns a one-partition topic, the topic grows to
 three partitions, and the consumer then polls with a 1 ms timeout, as a scorer's
@@ -9,13 +10,14 @@ partitions are assigned within a second.
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
 from kafka import KafkaConsumer
 from kafka.admin import KafkaAdminClient, NewPartitions, NewTopic
 
-from service.kafka_group import resume_stranded_join
+from service.kafka_group import leave_group, new_instance_id, resume_stranded_join
 
 pytestmark = pytest.mark.integration
 
@@ -61,3 +63,35 @@ def test_nothing_is_done_for_a_consumer_outside_a_group(kafka_bootstrap: str) ->
         assert resume_stranded_join(consumer) is False
     finally:
         consumer.close()
+
+
+def members(bootstrap: str, group: str) -> list[str]:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        described = admin.describe_groups([group])[group]
+        return [m.get("group_instance_id") or m["member_id"] for m in described["members"]]
+    finally:
+        admin.close()
+
+
+def test_a_static_member_is_removed_from_its_group(
+    kafka_bootstrap: str, unique_name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    group, instance = f"leave-{unique_name}", new_instance_id()
+    consumer = KafkaConsumer(
+        f"leave-{unique_name}",
+        bootstrap_servers=kafka_bootstrap,
+        group_id=group,
+        group_instance_id=instance,
+        session_timeout_ms=45_000,
+    )
+    deadline = time.monotonic() + 30
+    while not consumer.assignment() and time.monotonic() < deadline:
+        consumer.poll(timeout_ms=500)
+    consumer.close(autocommit=False)  # a static member stays until its session expires
+    assert members(kafka_bootstrap, group) == [instance]
+
+    with caplog.at_level(logging.INFO, logger="service.kafka_group"):
+        leave_group(kafka_bootstrap, group, instance, timeout_s=10)
+    assert "left consumer group" in caplog.text, caplog.text
+    assert members(kafka_bootstrap, group) == []
