@@ -770,6 +770,10 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             resume_at = self.loop.states.load(tp)
             if resume_at is not None:
                 self.consumer.seek(tp, resume_at)
+                # The snapshot's offset is due for commit even if nothing more arrives:
+                # a commit lost with the previous owner would otherwise leave the
+                # group's offset (its lag, and what autoscaling reads) behind for good.
+                self.loop.next_offsets[tp] = resume_at
             else:
                 # Never checkpointed, so nothing of it was ever committed either: its
                 # history starts at the beginning. The client keeps its position for a

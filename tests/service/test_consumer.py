@@ -24,7 +24,7 @@ from features.schema import to_frame
 from features.state import EntityState
 from models.bundle import LoadedModel
 from service.config import Settings
-from service.consumer import BatchOutcome, ScorerLoop
+from service.consumer import BatchOutcome, ScorerLoop, _Rebalance
 from service.scoring import anomaly_rows, score_events
 from service.store.repository import Store
 from tests.service.conftest import k8s_event
@@ -222,5 +222,34 @@ def test_records_of_a_partition_the_scorer_does_not_own_are_left_unread(
         consumer.seek(TopicPartition(topic, 0), 0)
         assign(loop, topic, (0,))
         assert [r.offset for r in loop.poll_batch(consumer)] == [0, 1, 2, 3, 4]
+    finally:
+        consumer.close()
+
+
+@pytest.mark.integration
+def test_a_partition_taken_over_commits_its_snapshots_offset_even_with_nothing_new(
+    kafka_bootstrap: str, unique_name: str, tmp_path: Path
+) -> None:
+    # The previous owner saved its snapshot at offset 5 and died before committing: the
+    # new owner resumes at 5 and, with nothing more to read, still commits 5, so the
+    # group's offset (its lag) does not stay behind for good.
+    topic, group = f"taken-{unique_name}", f"taken-{unique_name}"
+    tp = TopicPartition(topic, 0)
+    previous = _scorer(tmp_path)
+    previous.states.load(tp)
+    previous.states.save(tp, 5)
+    _filled_topic(kafka_bootstrap, topic, 5).close()
+
+    loop = _scorer(tmp_path)
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False
+    )
+    try:
+        consumer.assign([tp])
+        _Rebalance(loop, consumer).on_partitions_assigned([tp])
+        assert consumer.position(tp) == 5
+        assert loop.poll_batch(consumer) == []
+        loop.checkpoint(consumer, list(loop.next_offsets))
+        assert consumer.committed(tp) == 5
     finally:
         consumer.close()
