@@ -14,7 +14,9 @@ from features import archive
 from tests.features.test_pipeline import synthetic_events
 
 
-def archived(events: pl.DataFrame, topic: str = "audit", partition: int = 0, first: int = 0):  # type: ignore[no-untyped-def]
+def archived(
+    events: pl.DataFrame, topic: str = "audit", partition: int = 0, first: int = 0
+) -> pl.DataFrame:
     """``events`` as the scorer archives them: scored, one message (offset) each."""
     return events.with_columns(
         pl.lit(50.0).alias("score"),

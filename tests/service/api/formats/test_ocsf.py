@@ -16,7 +16,8 @@ from service.api.schemas.anomalies import AnomalyDetail, AnomalyPublic
 from service.store.repository import Store
 from tests.conformance import ocsf_errors as errors
 from tests.service.api.formats.conftest import anomalies
-from tests.service.conftest import anomaly_row, auth
+from tests.service.api.test_formats import store_two
+from tests.service.conftest import auth
 
 
 @settings(max_examples=300, deadline=None)
@@ -43,23 +44,7 @@ def test_the_validator_refuses_what_the_schema_forbids() -> None:
 
 
 def test_the_feed_serves_valid_findings(client: TestClient, store: Store) -> None:
-    store.insert_anomalies(
-        [
-            anomaly_row("rich", severity="critical", namespace="prod"),
-            anomaly_row(
-                "bare",
-                actor=None,
-                actor_type=None,
-                action=None,
-                resource=None,
-                object=None,
-                source_ip=None,
-                user_agent=None,
-                outcome=None,
-                explanation=[],
-            ),
-        ]
-    )
+    store_two(store)  # one anomaly with every field, one with none of the optional ones
     feed = client.get("/v1/anomalies", params={"format": "ocsf"}, headers=auth(store)).json()
     assert len(feed["items"]) == 2
     for finding in feed["items"]:
