@@ -262,3 +262,49 @@ def _combine(frames: list[pl.DataFrame], since: date | None, result: ArchiveRead
         ["topic", "partition", "offset", "event_id"], keep="first", maintain_order=True
     ).sort("event_time", "event_id", maintain_order=True)
     return result
+
+
+ACTIVITY_COLUMNS = ("event_time", "score", "is_anomaly", "topic", "partition", "offset", "event_id")
+
+
+def read_actor_activity(root: str, actor: str, first_day: date, last_day: date) -> pl.DataFrame:
+    """One actor's archived events of days ``first_day``..``last_day``: when, and how they scored.
+
+    What the console draws an entity's recent activity from. Only the day
+    directories in range are opened and only the few columns it needs are read,
+    so a lookup stays cheap on a large archive. Unreadable files are skipped, as
+    in :func:`read_archive`; no archive at all is an empty frame.
+    """
+    schema = {c: ARCHIVE_SCHEMA[c] for c in ACTIVITY_COLUMNS}
+    empty = pl.DataFrame(schema=schema)
+    if is_local(root):
+        base = _local(root)
+        paths = [
+            str(path)
+            for path in base.glob("source=*/date=*/*.parquet")
+            if (day := _day(path.parent.name)) is not None and first_day <= day <= last_day
+        ]
+    else:
+        paths = [f"{root.rstrip('/')}/source=*/date=*/*.parquet"]
+    if not paths:
+        return empty
+
+    def scan(sources: list[str]) -> pl.DataFrame:
+        query = pl.scan_parquet(sources).filter(pl.col("actor") == actor)
+        return query.select(ACTIVITY_COLUMNS).collect().cast(pl.Schema(schema))
+
+    try:
+        frames = [scan(paths)]  # one scan over every file: the common, fast case
+    except Exception:
+        frames = []
+        for path in paths:  # a damaged file: read the others one by one
+            try:
+                frames.append(scan([path]))
+            except Exception as exc:
+                log.warning("skipping archive file %s: %s", path, exc)
+    if not frames:
+        return empty
+    events = pl.concat(frames, how="vertical_relaxed")
+    return events.unique(
+        ["topic", "partition", "offset", "event_id"], keep="first", maintain_order=True
+    ).filter(pl.col("event_time").dt.date().is_between(first_day, last_day))

@@ -172,12 +172,30 @@ def list_versions(config: RegistryConfig) -> list[dict[str, Any]]:
                 "aliases": by_version.get(str(v.version), []),
                 "run_id": v.run_id,
                 "created": v.creation_timestamp,
+                "tags": dict(v.tags or {}),
             }
             for v in versions
         ),
         key=lambda v: int(v["version"]),
         reverse=True,
     )
+
+
+def set_version_tags(config: RegistryConfig, version: str, tags: Mapping[str, str]) -> None:
+    """Record facts about a version on it (e.g. the promotion gate's decision and why)."""
+    configure(config)
+    client = MlflowClient()
+    for key, value in tags.items():
+        client.set_model_version_tag(config.model_name, version, key, value)
+
+
+def run_metrics(config: RegistryConfig, run_id: str) -> dict[str, float]:
+    """The metrics a version's training run logged (empty when the run is gone)."""
+    configure(config)
+    try:
+        return dict(MlflowClient().get_run(run_id).data.metrics)
+    except MlflowException:
+        return {}
 
 
 def promote(config: RegistryConfig, version: str) -> str | None:

@@ -100,6 +100,24 @@ class Settings(BaseSettings):
         description="Days a local archive keeps each file, from when it was written; "
         "0 keeps everything. Object storage keeps its own lifecycle rules.",
     )
+    ui_session_hours: float = Field(
+        default=8.0,
+        gt=0,
+        le=24 * 30,
+        description="Hours a console sign-in lasts before the browser must sign in again.",
+    )
+    ui_secure_cookie: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="Whether the console's session cookie is `Secure` (sent over HTTPS only): "
+        "`auto` when the request came over HTTPS (or a trusted proxy says so), `always` "
+        "behind a TLS-terminating ingress, `never` for plain-HTTP tests.",
+    )
+    ui_activity_days: int = Field(
+        default=7,
+        ge=1,
+        le=90,
+        description="Days of an entity's archived activity the console's anomaly page draws.",
+    )
     state_max_entries: int = Field(
         default=2_000_000,
         ge=1000,

@@ -260,6 +260,9 @@ def train(
     if options.promote:
         promoted, reason = promotion_gate(config, model, validation, labels, options.alert_rate)
         registry.set_alias(config, "champion" if promoted else "challenger", version)
+        registry.set_version_tags(
+            config, version, {"gate.passed": str(promoted).lower(), "gate.reason": reason}
+        )
     return TrainingResult(version, promoted, reason, training_events.height, rejected, metrics)
 
 

@@ -6,13 +6,14 @@ import logging
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from service.api.limits import BodySizeLimit
 from service.api.routes import anomalies, health, keys, models, score, suppressions, webhooks
 from service.api.scoring_model import ModelProvider
 from service.config import Settings
+from service.console import app as console
 from service.consumer import ScorerLoop
 from service.store.exceptions import NotFoundError
 from service.store.repository import Store
@@ -106,6 +107,8 @@ def create_app(
         if operations_only and module is not health:
             continue
         app.include_router(module.router)
+    if not operations_only:
+        console.install(app)
     return app
 
 
@@ -123,6 +126,9 @@ async def _store_unavailable(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
-    """Any route addressing a row that does not exist: 404, shaped like FastAPI's errors."""
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """Any route addressing a row that does not exist: 404, shaped like FastAPI's errors
+    (a page, in the console)."""
+    if console.is_console(request):
+        return await console.render_not_found(request, str(exc))
     return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": str(exc)})

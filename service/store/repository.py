@@ -9,6 +9,8 @@ webhook dispatcher and the CLI.
 from __future__ import annotations
 
 from service.store.anomalies import AnomalyFilter, AnomalyStore
+from service.store.browse import BrowseStore
+from service.store.console_sessions import ConsoleSessionStore
 from service.store.keys import ROLE_RANK, ROLES, KeyStore, Principal
 from service.store.outbox import OutboxStore
 from service.store.partition_states import PartitionStateStore
@@ -27,5 +29,7 @@ class Store(
     WebhookStore,
     OutboxStore,
     PartitionStateStore,
+    BrowseStore,
+    ConsoleSessionStore,
 ):
     """One engine and its session factory; safe to share between threads."""

@@ -105,3 +105,14 @@ class SuppressionStore(StoreBase):
             if rule is None:
                 raise NotFoundError("suppression", suppression_id)
             session.delete(rule)
+
+    def expire_suppression(self, suppression_id: int) -> Suppression:
+        """End a rule now (idempotent); unlike deleting, its record and its count stay."""
+        now = utcnow()
+        with self.sessions.begin() as session:
+            rule = session.get(Suppression, suppression_id, with_for_update=True)
+            if rule is None:
+                raise NotFoundError("suppression", suppression_id)
+            if rule.expires_at is None or rule.expires_at > now:
+                rule.expires_at = now
+            return rule

@@ -265,3 +265,19 @@ class PartitionState(Base):
     snapshot: Mapped[bytes | None] = mapped_column(LargeBinary)
     snapshot_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     saved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ConsoleSession(Base):
+    """A signed-in console browser: the API key it signed in with and its CSRF token.
+
+    Only a hash of the cookie's token is kept, as for API keys. The session ends at
+    ``expires_at``, at sign-out, or as soon as its key is revoked.
+    """
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -27,6 +27,11 @@ class ModelVersion(BaseModel):
     aliases: list[str] = Field(description="Aliases on this version, e.g. `champion`.")
     run_id: str | None = Field(description="The MLflow run that produced it.")
     created: int | None = Field(description="Registration time, ms since the epoch.")
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="The version's tags: `gate.passed` and `gate.reason` record the "
+        "promotion gate's decision when training was asked to promote.",
+    )
 
 
 class ModelList(BaseModel):
