@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.console.errors import ConsoleError, SignInRequired
+from service.console.errors import ConsoleError, SignInRequiredError
 from service.console.routes import admin, anomaly, auth, feed, suppressions
 from service.console.templating import HERE, render
 
@@ -62,7 +62,7 @@ async def _refused(request: Request, exc: Exception) -> Response:
 
 
 async def _sign_in(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, SignInRequired)
+    assert isinstance(exc, SignInRequiredError)
     return RedirectResponse("/ui/login?" + urlencode({"next": exc.next_url}), status_code=303)
 
 
@@ -80,5 +80,5 @@ def install(app: FastAPI) -> None:
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_exception_handler(ConsoleError, _refused)
-    app.add_exception_handler(SignInRequired, _sign_in)
+    app.add_exception_handler(SignInRequiredError, _sign_in)
     app.add_middleware(ConsoleHeaders)

@@ -38,16 +38,22 @@ def entity_context(
         context.unavailable = "this event names no actor"
         return context
     if archive_root is None:
-        context.unavailable = "the archive is off (AUDITLENS_ARCHIVE_ENABLED), so only anomalies are kept"
+        context.unavailable = (
+            "the archive is off (AUDITLENS_ARCHIVE_ENABLED), so only anomalies are kept"
+        )
         return context
     event_hour = anomaly.event_time.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     start = event_hour - timedelta(hours=24 * days - 1)
     events = read_actor_activity(archive_root, anomaly.actor, start.date(), event_hour.date())
-    events = events.filter(pl.col("event_time").is_between(start, event_hour + timedelta(hours=1), closed="left"))
+    events = events.filter(
+        pl.col("event_time").is_between(start, event_hour + timedelta(hours=1), closed="left")
+    )
     context.archived_events = events.height
     context.first_hour = start
     if events.height == 0:
-        context.unavailable = f"the archive holds no events of this actor in the {days} days up to it"
+        context.unavailable = (
+            f"the archive holds no events of this actor in the {days} days up to it"
+        )
         return context
     buckets = ((pl.col("event_time") - pl.lit(start)).dt.total_hours()).cast(pl.Int64)
     hourly = (

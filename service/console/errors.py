@@ -12,7 +12,7 @@ class ConsoleError(Exception):
         self.message = message
 
 
-class SignInRequired(Exception):
+class SignInRequiredError(Exception):
     """No live session: the browser is sent to the sign-in page, then back to ``next_url``."""
 
     def __init__(self, next_url: str) -> None:

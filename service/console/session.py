@@ -18,7 +18,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from service.config import Settings
-from service.console.errors import ConsoleError, SignInRequired
+from service.console.errors import ConsoleError, SignInRequiredError
 from service.store.console_sessions import SignedIn
 from service.store.keys import ROLE_RANK
 from service.store.repository import Store
@@ -52,14 +52,16 @@ def _signed_in(request: Request) -> SignedIn:
     viewer = current(request)
     if viewer is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise SignInRequired(target if request.method == "GET" else "/ui/")
+        raise SignInRequiredError(target if request.method == "GET" else "/ui/")
     request.state.viewer = viewer
     return viewer
 
 
 def _refuse_role(viewer: SignedIn, minimum: str) -> None:
     if ROLE_RANK[viewer.role] < ROLE_RANK[minimum]:
-        raise ConsoleError(403, f"this needs the {minimum} role; you are signed in as {viewer.role}")
+        raise ConsoleError(
+            403, f"this needs the {minimum} role; you are signed in as {viewer.role}"
+        )
 
 
 def page(minimum: str = "reader") -> Callable[[Request], SignedIn]:
@@ -85,7 +87,9 @@ def change(minimum: str) -> Callable[[Request, FormData], SignedIn]:
         viewer = _signed_in(request)
         sent = form.get("csrf_token")
         if not isinstance(sent, str) or not hmac.compare_digest(sent, viewer.csrf_token):
-            raise ConsoleError(403, "the form's security token is missing or stale: reload the page")
+            raise ConsoleError(
+                403, "the form's security token is missing or stale: reload the page"
+            )
         _refuse_role(viewer, minimum)
         return viewer
 
@@ -99,4 +103,3 @@ Admin = Annotated[SignedIn, Depends(page("admin"))]
 ReaderChange = Annotated[SignedIn, Depends(change("reader"))]
 AnalystChange = Annotated[SignedIn, Depends(change("analyst"))]
 AdminChange = Annotated[SignedIn, Depends(change("admin"))]
-

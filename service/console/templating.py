@@ -63,7 +63,9 @@ def short_value(value: Any) -> str:
     return str(value)
 
 
-_environment.filters.update(when=when, from_millis=from_millis, pretty_json=pretty_json, short_value=short_value)
+_environment.filters.update(
+    when=when, from_millis=from_millis, pretty_json=pretty_json, short_value=short_value
+)
 templates = Jinja2Templates(env=_environment)
 
 

@@ -61,7 +61,15 @@ def webhooks(request: Request, _viewer: session.Admin) -> Response:
 @router.post("/ui/webhooks", include_in_schema=False)
 def create_webhook(request: Request, form: session.Form, viewer: session.AdminChange) -> Response:
     """Checked exactly as ``POST /v1/webhooks``; the secret is shown on this page only."""
-    fields = ("url", "description", "min_severity", "source", "namespace", "actor", "payload_format")
+    fields = (
+        "url",
+        "description",
+        "min_severity",
+        "source",
+        "namespace",
+        "actor",
+        "payload_format",
+    )
     values = {f: str(form.get(f) or "").strip() or None for f in fields}
     try:
         body = WebhookCreate.model_validate({k: v for k, v in values.items() if v is not None})
@@ -194,9 +202,9 @@ def promote(
     version: Annotated[str, Path(pattern=r"^[0-9]{1,9}$")],
     _viewer: session.AdminChange,
 ) -> Response:
-    from models import registry
-
     from mlflow.exceptions import MlflowException
+
+    from models import registry
 
     try:
         registry.promote(_registry(request), version)

@@ -44,9 +44,11 @@ def _detail(
     if anomaly is None:
         raise ConsoleError(404, f"there is no anomaly {anomaly_id}")
     archive = settings.resolved_archive_url if settings.archive_enabled else None
-    earlier = [
-        a for a in store.entity_anomalies(anomaly.actor) if a.id != anomaly.id
-    ] if anomaly.actor else []
+    earlier = (
+        [a for a in store.entity_anomalies(anomaly.actor) if a.id != anomaly.id]
+        if anomaly.actor
+        else []
+    )
     return render(
         request,
         "anomaly.html",
@@ -88,7 +90,11 @@ def triage(
     verdict = _text(form.get("verdict"), 32)
     if status_ not in STATUSES or (verdict is not None and verdict not in VERDICTS):
         return _detail(request, anomaly_id, "Choose a status and verdict from the lists.", 422)
-    requested = {"status": status_, "verdict": verdict, "assignee": _text(form.get("assignee"), 256)}
+    requested = {
+        "status": status_,
+        "verdict": verdict,
+        "assignee": _text(form.get("assignee"), 256),
+    }
     note = _text(form.get("note"), 10_000)
     try:
         outcome = store.triage(anomaly_id, requested, viewer.key_id, note)

@@ -23,7 +23,16 @@ router = APIRouter()
 SOURCES = ("k8s_audit", "cloudtrail", "opa", "gatekeeper", "kyverno", "falco", "generic")
 STATUSES = ("new", "acknowledged", "in_progress", "closed", "suppressed")
 PAGE_SIZE = 50
-FILTER_FIELDS = ("since", "until", "severity", "source", "status", "actor", "namespace", "min_score")
+FILTER_FIELDS = (
+    "since",
+    "until",
+    "severity",
+    "source",
+    "status",
+    "actor",
+    "namespace",
+    "min_score",
+)
 
 
 def _time(text: str) -> datetime:

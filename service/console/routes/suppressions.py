@@ -65,12 +65,16 @@ def create(request: Request, form: session.Form, viewer: session.AnalystChange) 
 
 
 @router.post("/ui/suppressions/{suppression_id}/expire", include_in_schema=False)
-def expire(request: Request, suppression_id: SuppressionId, _viewer: session.AnalystChange) -> Response:
+def expire(
+    request: Request, suppression_id: SuppressionId, _viewer: session.AnalystChange
+) -> Response:
     request.app.state.store.expire_suppression(suppression_id)
     return RedirectResponse("/ui/suppressions?done=expired", status_code=303)
 
 
 @router.post("/ui/suppressions/{suppression_id}/delete", include_in_schema=False)
-def delete(request: Request, suppression_id: SuppressionId, _viewer: session.AnalystChange) -> Response:
+def delete(
+    request: Request, suppression_id: SuppressionId, _viewer: session.AnalystChange
+) -> Response:
     request.app.state.store.delete_suppression(suppression_id)
     return RedirectResponse("/ui/suppressions?done=deleted", status_code=303)
