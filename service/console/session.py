@@ -17,11 +17,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
+from service.api.deps import get_store
 from service.config import Settings
 from service.console.errors import ConsoleError, SignInRequiredError
 from service.store.console_sessions import SignedIn
 from service.store.keys import ROLE_RANK
-from service.store.repository import Store
 
 COOKIE = "auditlens_session"
 LOGIN_COOKIE = "auditlens_login"  # double-submit token of the sign-in form
@@ -37,15 +37,10 @@ def secure_cookie(request: Request, settings: Settings) -> bool:
     return request.url.scheme == "https"
 
 
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
 def current(request: Request) -> SignedIn | None:
     """The live session of this request's cookie, or None."""
     token = request.cookies.get(COOKIE)
-    return _store(request).console_session(token) if token else None
+    return get_store(request).console_session(token) if token else None
 
 
 def _signed_in(request: Request) -> SignedIn:

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from models.registry_config import RegistryConfig
+from service.api.deps import get_store
 from service.api.routes.webhooks import _validated
 from service.api.schemas.webhooks import PayloadFormat, Severity, WebhookCreate
 from service.config import Settings
@@ -17,7 +18,6 @@ from service.console.errors import ConsoleError
 from service.console.templating import render
 from service.dependencies import as_unavailable
 from service.store.keys import ROLES
-from service.store.repository import Store
 from service.webhooks.signing import generate_secret
 
 router = APIRouter()
@@ -26,18 +26,13 @@ SEVERITY_CHOICES: tuple[Severity, ...] = ("low", "medium", "high", "critical")
 FORMAT_CHOICES: tuple[PayloadFormat, ...] = ("standard", "slack", "alertmanager")
 
 
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
 # --- webhooks ---------------------------------------------------------------------------
 
 
 def _webhooks_page(
     request: Request, error: str | None = None, created: Any = None, status: int = 200
 ) -> Response:
-    store = _store(request)
+    store = get_store(request)
     endpoints = store.list_webhooks()
     return render(
         request,
@@ -81,13 +76,13 @@ def create_webhook(request: Request, form: session.Form, viewer: session.AdminCh
     except HTTPException as exc:
         return _webhooks_page(request, str(exc.detail), status=exc.status_code)
     checked["secret"] = checked["secret"] or generate_secret()
-    endpoint = _store(request).create_webhook(checked, viewer.key_id)
+    endpoint = get_store(request).create_webhook(checked, viewer.key_id)
     return _webhooks_page(request, created=endpoint, status=201)
 
 
 @router.get("/ui/webhooks/{webhook_id}", include_in_schema=False)
 def webhook(request: Request, webhook_id: WebhookId, _viewer: session.Admin) -> Response:
-    store = _store(request)
+    store = get_store(request)
     endpoint = store.get_webhook(webhook_id)
     return render(
         request,
@@ -104,7 +99,7 @@ def webhook(request: Request, webhook_id: WebhookId, _viewer: session.Admin) -> 
 def delete_webhook(
     request: Request, webhook_id: WebhookId, _viewer: session.AdminChange
 ) -> Response:
-    _store(request).delete_webhook(webhook_id)
+    get_store(request).delete_webhook(webhook_id)
     return RedirectResponse("/ui/webhooks", status_code=303)
 
 
@@ -117,7 +112,12 @@ def _keys_page(
     return render(
         request,
         "keys.html",
-        {"keys": _store(request).list_api_keys(), "roles": ROLES, "issued": issued, "error": error},
+        {
+            "keys": get_store(request).list_api_keys(),
+            "roles": ROLES,
+            "issued": issued,
+            "error": error,
+        },
         status=status,
     )
 
@@ -133,7 +133,7 @@ def issue_key(request: Request, form: session.Form, viewer: session.AdminChange)
     name = str(form.get("name") or "").strip()[:128] or None
     if role not in ROLES:
         return _keys_page(request, f"role must be one of {', '.join(ROLES)}", status=422)
-    issued = _store(request).issue_api_key(role, name, created_by=viewer.key_id)
+    issued = get_store(request).issue_api_key(role, name, created_by=viewer.key_id)
     return _keys_page(request, issued=issued, status=201)
 
 
@@ -145,7 +145,7 @@ def revoke_key(
 ) -> Response:
     if key_id == viewer.key_id:
         return _keys_page(request, "this is the key you are signed in with; use another", 409)
-    _store(request).revoke_api_key(key_id)
+    get_store(request).revoke_api_key(key_id)
     return RedirectResponse("/ui/keys", status_code=303)
 
 

@@ -29,24 +29,29 @@ def safe_next(target: str | None) -> str:
     return "/ui/"
 
 
+def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+    """A console cookie: HttpOnly, ``SameSite=Strict``, scoped to ``/ui``, Secure as configured."""
+    settings: Settings = request.app.state.settings
+    response.set_cookie(
+        name,
+        value,
+        httponly=True,
+        samesite="strict",
+        secure=session.secure_cookie(request, settings),
+        path=session.COOKIE_PATH,
+        max_age=max_age,
+    )
+
+
 def _login_page(request: Request, next_url: str, error: str | None, status: int) -> Response:
     token = secrets.token_urlsafe(24)
-    settings: Settings = request.app.state.settings
     response = render(
         request,
         "login.html",
         {"login_token": token, "next_url": safe_next(next_url), "error": error},
         status=status,
     )
-    response.set_cookie(
-        session.LOGIN_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=session.secure_cookie(request, settings),
-        path=session.COOKIE_PATH,
-        max_age=3600,
-    )
+    _set_cookie(request, response, session.LOGIN_COOKIE, token, 3600)
     return response
 
 
@@ -77,15 +82,7 @@ def sign_in(request: Request, form: session.Form) -> Response:
     lifetime = timedelta(hours=settings.ui_session_hours)
     token, _ = store.open_console_session(principal.key_id, lifetime)
     response = RedirectResponse(next_url, status_code=303)
-    response.set_cookie(
-        session.COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=session.secure_cookie(request, settings),
-        path=session.COOKIE_PATH,
-        max_age=int(lifetime.total_seconds()),
-    )
+    _set_cookie(request, response, session.COOKIE, token, int(lifetime.total_seconds()))
     response.delete_cookie(session.LOGIN_COOKIE, path=session.COOKIE_PATH)
     return response
 
