@@ -12,13 +12,13 @@ STAMP := $(VENV)/.synced
 HELM_VERSION := v3.22.0
 HELM := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/auditlens/helm-$(HELM_VERSION)/helm
 
-.PHONY: help setup python-deps postgres kafka helm lint test run bench sbom clean
+.PHONY: help setup python-deps postgres chromium kafka helm lint test run bench sbom clean
 
 help:
 	@echo "make run    set up everything and run auditlens on a local Kafka (Ctrl-C stops)"
 	@echo "make test   set up everything, lint, type-check and run the test suite"
 
-setup: python-deps postgres kafka helm
+setup: python-deps postgres chromium kafka helm
 
 # Python packages exactly as locked in uv.lock.
 python-deps: $(STAMP)
@@ -36,6 +36,19 @@ postgres:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	else \
 	  echo "PostgreSQL server binaries are missing: install the postgresql package (apt-get install postgresql) or set AUDITLENS_TEST_POSTGRES_URL" >&2; exit 2; \
+	fi
+
+# Chromium for the console's browser tests, driven by Playwright (Debian package `chromium`;
+# Playwright's own browser download is never used). AUDITLENS_TEST_CHROMIUM names another binary.
+CHROMIUM ?= $(or $(AUDITLENS_TEST_CHROMIUM),/usr/bin/chromium)
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then \
+	  echo "Chromium: found $(CHROMIUM)"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "Chromium: installing Debian package chromium"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "Chromium is missing: install the chromium package (apt-get install chromium) or set AUDITLENS_TEST_CHROMIUM" >&2; exit 2; \
 	fi
 
 # Apache Kafka broker jars, resolved by Maven into ~/.cache/auditlens (skipped for an external cluster).
@@ -58,7 +71,7 @@ lint: python-deps
 	$(VENV)/bin/mypy
 
 test: setup lint sbom
-	HELM=$(HELM) $(VENV)/bin/pytest -q
+	HELM=$(HELM) AUDITLENS_TEST_CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -q
 
 run: setup
 	bash deploy/run.sh

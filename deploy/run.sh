@@ -43,11 +43,15 @@ if ! auditlens models list 2>/dev/null | grep -q champion; then
   auditlens train --data "$DEMO/train.jsonl" --promote
 fi
 KEY=$(auditlens keys create --role reader | tail -n 1)
+CONSOLE_KEY=$(auditlens keys create --role analyst --name console | tail -n 1)
 
 # Not through the auditlens function: $! must be the service itself, not a subshell.
 "$PY" -m service.cli serve >"$AUDITLENS_DATA_DIR/serve.log" 2>&1 &
 SERVE_PID=$!
 auditlens replay --data "$DEMO/test.jsonl" --topic "$TOPIC"
 "$PY" deploy/summary.py --key "$KEY" --labels "$DEMO/labels.csv"
+echo
+echo "analyst console: http://127.0.0.1:$AUDITLENS_API_PORT/ui/"
+echo "  sign in with the analyst key $CONSOLE_KEY"
 echo "serving until Ctrl-C (log: $AUDITLENS_DATA_DIR/serve.log)"
 wait "$SERVE_PID"

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx2 as httpx
 import orjson
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -44,6 +45,23 @@ def run_cli(env: dict[str, str], *args: str) -> str:
     result = cli(env, *args)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
+
+
+def pull_all(base: str, key: str) -> list[dict[str, object]]:
+    """A SIEM's incremental pull: follow next_cursor until a page comes back empty."""
+    items: list[dict[str, object]] = []
+    cursor = None
+    while True:
+        params = {"limit": 50, **({"cursor": cursor} if cursor else {})}
+        page = httpx.get(
+            f"{base}/v1/anomalies", params=params, headers={"Authorization": f"Bearer {key}"}
+        )
+        page.raise_for_status()
+        body = page.json()
+        items.extend(body["items"])
+        cursor = body["next_cursor"]
+        if not body["items"]:
+            return items
 
 
 @dataclass(frozen=True)

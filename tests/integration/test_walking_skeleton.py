@@ -11,26 +11,9 @@ import time
 import httpx2 as httpx
 import pytest
 
-from tests.integration.conftest import Processes, TrainedEnvironment, run_cli
+from tests.integration.conftest import Processes, TrainedEnvironment, pull_all, run_cli
 
 pytestmark = pytest.mark.integration
-
-
-def pull_all(base: str, key: str) -> list[dict[str, object]]:
-    """A SIEM's incremental pull: follow next_cursor until a page comes back empty."""
-    items: list[dict[str, object]] = []
-    cursor = None
-    while True:
-        params = {"limit": 50, **({"cursor": cursor} if cursor else {})}
-        page = httpx.get(
-            f"{base}/v1/anomalies", params=params, headers={"Authorization": f"Bearer {key}"}
-        )
-        page.raise_for_status()
-        body = page.json()
-        items.extend(body["items"])
-        cursor = body["next_cursor"]
-        if not body["items"]:
-            return items
 
 
 def test_train_serve_replay_and_read_anomalies(
