@@ -35,6 +35,7 @@ from models.calibration import (
     severity,
 )
 from models.detectors import DEFAULT_DETECTORS, make_detector
+from models.drift import DriftReference
 from models.exceptions import FeatureMismatchError, ModelError
 from models.explain import Contribution, OcclusionExplainer
 
@@ -68,6 +69,9 @@ class ScoringModel:
     # Entity history at the end of the training data: where scoring's history starts.
     baseline_state: EntityState = field(default_factory=EntityState)
     combination: str = DEFAULT_COMBINATION
+    # The training distribution live drift is measured against (None: trained before
+    # drift was measured, so drift is not reported for it).
+    reference: DriftReference | None = None
 
     @classmethod
     def train(
@@ -135,7 +139,11 @@ class ScoringModel:
         evidences = np.vstack(
             [calibrators[name].evidence(reference[name]) for name in detector_names]
         )
-        model.ensemble_calibrator = TailCalibrator.fit(combine(evidences, combination))
+        ensemble_reference = combine(evidences, combination)
+        model.ensemble_calibrator = TailCalibrator.fit(ensemble_reference)
+        model.reference = DriftReference.fit(
+            X, feature_names, model.ensemble_calibrator.score(ensemble_reference), alert_rate
+        )
         model.training_seconds = time.perf_counter() - started
         return model
 

@@ -87,6 +87,8 @@ def log_and_register(
         mlflow.log_params(dict(params))
         mlflow.log_metrics(dict(metrics))
         mlflow.set_tags(dict(tags))
+        if model.reference is not None:  # what drift is measured against, readable on its own
+            mlflow.log_dict(model.reference.to_dict(), "drift_reference.json")
         artifact = Path(tmp) / "scoring_model.joblib"
         joblib.dump(model, artifact)
         info = mlflow.pyfunc.log_model(

@@ -373,6 +373,35 @@ def _keys(args: argparse.Namespace, store: Store) -> int:
     return 0
 
 
+def cmd_drift(args: argparse.Namespace, settings: Settings) -> int:
+    from service.drift import parse_window, stored_report
+    from service.drift_table import render
+
+    try:
+        seconds = parse_window(args.window)
+    except ValueError as exc:
+        raise ConfigurationError(f"--window: {exc}") from exc
+    store = _store(settings)
+    try:
+        version = args.version or store.latest_drift_version(settings.model_name)
+        if version is None:
+            print(f"no scorer has counted drift for {settings.model_name} yet")
+            return 0
+        report = stored_report(store, settings.model_name, version, seconds)
+    finally:
+        store.close()
+    if report is None:
+        print(
+            f"{settings.model_name} version {version} has no drift reference: no scorer "
+            "scored with it, or it was trained before drift was measured"
+        )
+        return 0
+    print(
+        render(settings.model_name, version, args.window, report, settings.drift_psi_max, args.top)
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="auditlens", description=__doc__)
     parser.add_argument(
@@ -476,6 +505,12 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("version")
     md_sub.add_parser("rollback")
     md.set_defaults(handler=cmd_models)
+
+    dr = sub.add_parser("drift", help="live drift against the training distribution")
+    dr.add_argument("--version", help="a model version (default: the one scored most recently)")
+    dr.add_argument("--window", default="1h", help="how far back: 15m, 1h, 24h, 7d (default 1h)")
+    dr.add_argument("--top", type=int, default=15, help="features shown, largest PSI first")
+    dr.set_defaults(handler=cmd_drift)
 
     ks = sub.add_parser("keys", help="API keys")
     ks_sub = ks.add_subparsers(dest="keys_command", required=True)

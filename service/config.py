@@ -62,6 +62,12 @@ class Settings(BaseSettings):
         lt=1.0,
         description="Target fraction of training events above the alert threshold.",
     )
+    drift_psi_max: float = Field(
+        default=0.2,
+        gt=0.0,
+        description="A feature whose live PSI against its training bins exceeds this has "
+        "drifted (0.1–0.2 is moving, above 0.2 shifted: the usual reading of PSI).",
+    )
     topic_sources: str = Field(
         default="",
         description="Pin a topic's source instead of detecting it per event: "

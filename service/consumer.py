@@ -57,6 +57,7 @@ from models.exceptions import IncompatibleModelError
 from service import metrics
 from service.archive import ArchiveBuffer, archive_rows
 from service.config import Settings
+from service.drift import DriftMonitor
 from service.kafka_group import (
     leave_group,
     new_instance_id,
@@ -182,6 +183,8 @@ class ScorerLoop:
         # This process's static group membership, kept across reconnects; it also names
         # the owner of the partition states it claims.
         self.instance_id = new_instance_id()
+        # Live counts against the model's training distribution (service.drift).
+        self.drift = DriftMonitor(self.instance_id)
         self.states = PartitionStates(
             self._snapshot_backend(), self._seed_state, settings.state_max_entries
         )
@@ -377,6 +380,8 @@ class ScorerLoop:
                     raise
                 metrics.COMMIT_FAILURES.inc()
                 log.warning("committing offsets failed; the next checkpoint retries: %s", exc)
+        if commit:  # not from the rebalance listener, which must not wait on the store
+            self._flush_drift()
         self.last_checkpoint = time.monotonic()
         metrics.CHECKPOINT_SECONDS.observe(time.perf_counter() - started)
         metrics.STATE_ENTITIES.set(self.states.entities())
@@ -387,6 +392,12 @@ class ScorerLoop:
             raise claimed[0]
         for refused in claimed:
             log.warning("%s", refused)
+
+    def _flush_drift(self) -> None:
+        try:
+            self.drift.flush(self.store)
+        except Exception as exc:  # counts stay in memory; the next checkpoint writes them
+            log.warning("saving drift counts failed; retried: %s", exc)
 
     def _archive_range(self, tp: TopicPartition, next_offset: int) -> int:
         if self.archive is None:
@@ -644,6 +655,7 @@ class ScorerLoop:
         assert model is not None
         if not featured:
             return []
+        self.drift.use(model)
         # ``_x`` is each event's row of X, so that bisected parts find their features.
         frame = pl.concat([part for part, _ in featured], how="vertical_relaxed").with_row_index(
             "_x"
@@ -657,6 +669,9 @@ class ScorerLoop:
             batch = score_features(model, part.drop("_x", "_origin"), features)
             rows = anomaly_rows(model, batch)
             scored.append(batch.frame.with_columns(part["_origin"]))
+            self.drift.observe(
+                features, batch.frame["score"].to_numpy(), int(batch.frame["is_anomaly"].sum())
+            )
             return rows
 
         rows, poisoned = score_isolating(frame, score)

@@ -86,3 +86,26 @@ CHECKPOINT_SECONDS = Histogram(
     "Time to snapshot the owned partitions' state and commit their offsets.",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+# Drift of the live stream against the model version's training data (service.drift).
+FEATURE_DRIFT_PSI = Gauge(
+    "auditlens_feature_drift_psi",
+    "Population stability index of each feature against its training bins, per window.",
+    ["feature", "window"],
+)
+SCORE_DRIFT_PSI = Gauge(
+    "auditlens_score_drift_psi",
+    "PSI of the calibrated tail probabilities against the training calibration sample.",
+    ["window"],
+)
+TAIL_UNIFORMITY_P = Gauge(
+    "auditlens_score_tail_uniformity_pvalue",
+    "Chi-square p-value of the live calibrated tail probabilities against the uniform "
+    "distribution they follow when nothing changed (small: the stream moved).",
+    ["window"],
+)
+ALERT_RATE = Gauge(
+    "auditlens_alert_rate", "Share of scored events above the alert threshold.", ["window"]
+)
+ALERT_RATE_TARGET = Gauge(
+    "auditlens_alert_rate_target", "The alert rate the scoring model was calibrated for."
+)

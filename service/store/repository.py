@@ -11,6 +11,7 @@ from __future__ import annotations
 from service.store.anomalies import AnomalyFilter, AnomalyStore
 from service.store.browse import BrowseStore
 from service.store.console_sessions import ConsoleSessionStore
+from service.store.drift import DriftStore
 from service.store.keys import ROLE_RANK, ROLES, KeyStore, Principal
 from service.store.outbox import OutboxStore
 from service.store.partition_states import PartitionStateStore
@@ -31,5 +32,6 @@ class Store(
     PartitionStateStore,
     BrowseStore,
     ConsoleSessionStore,
+    DriftStore,
 ):
     """One engine and its session factory; safe to share between threads."""

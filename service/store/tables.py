@@ -281,3 +281,40 @@ class ConsoleSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class DriftCount(Base):
+    """One scorer's live counts for one model version over one time bucket.
+
+    Counts add up across scorers and buckets, so any process can compute a
+    window's drift (:mod:`models.drift`) from the rows; each scorer writes only
+    its own rows (``instance``), replacing a bucket's row as it fills.
+    ``feature_counts`` is events per feature and bin (a list per feature, in the
+    reference's order), ``tail_counts`` events per tenth of tail probability.
+    """
+
+    __tablename__ = "drift_counts"
+
+    model_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    instance: Mapped[str] = mapped_column(String(255), primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger, default=0)
+    alerts: Mapped[int] = mapped_column(BigInteger, default=0)
+    feature_counts: Mapped[list[list[int]]] = mapped_column(JSON)
+    tail_counts: Mapped[list[int]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_drift_counts_bucket_start", "bucket_start"),)
+
+
+class DriftReferenceRow(Base):
+    """A model version's training distribution (:class:`models.drift.DriftReference`),
+    written by the scorer that loads it, so readers of drift need no model registry."""
+
+    __tablename__ = "drift_references"
+
+    model_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field
 
 from models.registry_config import RegistryConfig
-from service.api.deps import AdminDep
+from service.api.deps import AdminDep, StoreDep
 from service.api.schemas.common import errors
 from service.config import Settings
 from service.dependencies import as_unavailable
@@ -79,6 +79,111 @@ def list_models(config: Registry, _caller: AdminDep) -> ModelList:
         name=config.model_name,
         items=[ModelVersion(**v) for v in versions],
     )
+
+
+class FeatureDriftOut(BaseModel):
+    feature: str
+    psi: float = Field(description="Population stability index against the training bins.")
+    observed: list[float] = Field(description="Live share of events per bin.")
+    expected: list[float] = Field(description="Training share of events per bin.")
+    edges: list[float] = Field(description="Bin edges: bin i holds edges[i-1] <= x < edges[i].")
+    drifted: bool = Field(description="PSI above AUDITLENS_DRIFT_PSI_MAX.")
+
+
+class TailUniformityOut(BaseModel):
+    statistic: float = Field(description="Chi-square statistic against the uniform distribution.")
+    p_value: float = Field(description="Small: the calibrated scores no longer look like training.")
+    observed: list[float] = Field(description="Live share per tenth of tail probability.")
+    expected: list[float] = Field(description="The calibration sample's share per tenth.")
+    psi: float
+
+
+class DriftWindow(BaseModel):
+    window: str
+    events: int
+    alerts: int
+    alert_rate: float | None
+    target_alert_rate: float
+    max_psi: float
+    tail: TailUniformityOut
+    features: list[FeatureDriftOut] = Field(description="The largest PSI first.")
+
+
+class DriftOut(BaseModel):
+    name: str
+    version: str | None = Field(description="The version measured; None: nothing scored yet.")
+    psi_max: float = Field(description="AUDITLENS_DRIFT_PSI_MAX: the PSI that counts as drift.")
+    windows: list[DriftWindow]
+
+
+@router.get(
+    "/drift",
+    response_model=DriftOut,
+    responses=errors(404, 422),
+    summary="Live drift against the training distribution, per feature and window",
+)
+def model_drift(
+    request: Request,
+    store: StoreDep,
+    _caller: AdminDep,
+    version: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9]{1,9}$", description="Default: the version scored most recently."),
+    ] = None,
+    window: Annotated[
+        list[str] | None, Query(description="Windows such as 15m, 1h, 24h (default 1h and 24h).")
+    ] = None,
+) -> DriftOut:
+    from service.drift import WINDOWS, parse_window, stored_report
+
+    settings: Settings = request.app.state.settings
+    try:
+        windows = {w: parse_window(w) for w in window} if window else dict(WINDOWS)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    chosen = version or store.latest_drift_version(settings.model_name)
+    out = DriftOut(
+        name=settings.model_name, version=chosen, psi_max=settings.drift_psi_max, windows=[]
+    )
+    if chosen is None:
+        return out
+    for name, seconds in windows.items():
+        report = stored_report(store, settings.model_name, chosen, seconds)
+        if report is None:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND,
+                f"no drift recorded for {settings.model_name} version {chosen}: no scorer has "
+                "scored with it, or it was trained before drift was measured",
+            )
+        out.windows.append(
+            DriftWindow(
+                window=name,
+                events=report.events,
+                alerts=report.alerts,
+                alert_rate=report.alert_rate,
+                target_alert_rate=report.target_alert_rate,
+                max_psi=report.max_psi,
+                tail=TailUniformityOut(
+                    statistic=report.tail.statistic,
+                    p_value=report.tail.p_value,
+                    observed=list(report.tail_observed),
+                    expected=list(report.tail_expected),
+                    psi=report.score_psi,
+                ),
+                features=[
+                    FeatureDriftOut(
+                        feature=f.feature,
+                        psi=f.psi,
+                        observed=list(f.observed),
+                        expected=list(f.expected),
+                        edges=list(f.edges),
+                        drifted=f.psi > settings.drift_psi_max,
+                    )
+                    for f in report.features
+                ],
+            )
+        )
+    return out
 
 
 @router.post(

@@ -1,0 +1,188 @@
+"""The scorer's live drift counts: what it scored, binned like its model's training data.
+
+Every scored batch adds its feature-bin counts, tail-probability counts, events
+and alerts to the current time bucket of the model version that scored it
+(:data:`BUCKET_S` of wall-clock time: drift is about what the scorer sees now,
+whatever the events' own timestamps). The scorer's gauges are computed from its
+own buckets; the buckets also go to the store at each checkpoint, where the
+API and the CLI sum every scorer's rows for the same windows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from models.bundle import LoadedModel
+from models.drift import TAIL_BINS, DriftReference, DriftReport, drift_report, tail_counts
+from service import metrics
+from service.store.repository import Store
+from service.store.tables import DriftCount
+
+log = logging.getLogger(__name__)
+BUCKET_S = 300
+WINDOWS: dict[str, int] = {"1h": 3600, "24h": 86400}  # name → seconds: gauges and the API
+KEEP_DAYS = 7  # buckets older than this are removed from the store
+
+
+def parse_window(name: str) -> int:
+    """A window such as ``15m``, ``1h``, ``24h`` or ``7d`` in seconds.
+
+    >>> parse_window("90m"), parse_window("24h"), parse_window("7d")
+    (5400, 86400, 604800)
+    """
+    units = {"m": 60, "h": 3600, "d": 86400}
+    number, unit = name[:-1], name[-1:]
+    if unit not in units or not number.isdigit() or int(number) == 0:
+        raise ValueError(f"window {name!r}: a whole number of minutes, hours or days (15m, 1h, 7d)")
+    return int(number) * units[unit]
+
+
+@dataclass
+class _Bucket:
+    events: int = 0
+    alerts: int = 0
+    features: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    tails: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(TAIL_BINS, np.int64))
+    dirty: bool = True
+
+
+class DriftMonitor:
+    """One scorer's buckets for the model version it scores with now."""
+
+    def __init__(self, instance: str, clock: Callable[[], float] = time.time) -> None:
+        self.instance = instance
+        self.clock = clock
+        self.model_name = ""
+        self.version = ""
+        self.reference: DriftReference | None = None
+        self.buckets: dict[int, _Bucket] = {}
+        self._reference_saved = False
+
+    def use(self, model: LoadedModel) -> None:
+        """Count for ``model`` from now on (a new version starts from empty buckets)."""
+        if (model.name, model.version) == (self.model_name, self.version):
+            return
+        self.model_name, self.version = model.name, model.version
+        self.reference = getattr(model.model, "reference", None)
+        self.buckets = {}
+        self._reference_saved = False
+        if self.reference is None:
+            log.info("%s version %s has no training reference: drift is not measured", *self.key)
+        for window in WINDOWS:  # the previous version's figures no longer describe anything
+            metrics.ALERT_RATE.labels(window).set(float("nan"))
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.model_name, self.version
+
+    def observe(
+        self, X: npt.NDArray[np.float64], scores: npt.NDArray[np.float64], alerts: int
+    ) -> None:
+        """Add one scored batch (its feature matrix, published scores and alert count)."""
+        if self.reference is None or X.shape[0] == 0:
+            return
+        start = int(self.clock()) // BUCKET_S * BUCKET_S
+        bucket = self.buckets.get(start)
+        if bucket is None:
+            width = self.reference.width
+            features = np.zeros((len(self.reference.features), width), np.int64)
+            bucket = self.buckets[start] = _Bucket(features=features)
+        bucket.events += X.shape[0]
+        bucket.alerts += alerts
+        bucket.features += self.reference.feature_counts(X)
+        bucket.tails += tail_counts(scores)
+        bucket.dirty = True
+
+    def report(self, window_s: int) -> DriftReport | None:
+        """This scorer's drift over the last ``window_s`` seconds (None: not measured)."""
+        if self.reference is None:
+            return None
+        since = self.clock() - window_s
+        chosen = [b for start, b in self.buckets.items() if start + BUCKET_S > since]
+        width = self.reference.width
+        features = sum(
+            (b.features for b in chosen), np.zeros((len(self.reference.features), width), np.int64)
+        )
+        tails = sum((b.tails for b in chosen), np.zeros(TAIL_BINS, np.int64))
+        return drift_report(
+            self.reference,
+            sum(b.events for b in chosen),
+            sum(b.alerts for b in chosen),
+            features,
+            tails,
+        )
+
+    def update_metrics(self) -> None:
+        for window, seconds in WINDOWS.items():
+            report = self.report(seconds)
+            if report is None:
+                continue
+            rate = report.alert_rate
+            metrics.ALERT_RATE.labels(window).set(rate if rate is not None else float("nan"))
+            metrics.SCORE_DRIFT_PSI.labels(window).set(report.score_psi)
+            metrics.TAIL_UNIFORMITY_P.labels(window).set(report.tail.p_value)
+            for feature in report.features:
+                metrics.FEATURE_DRIFT_PSI.labels(feature.feature, window).set(feature.psi)
+        if self.reference is not None:
+            metrics.ALERT_RATE_TARGET.set(self.reference.target_alert_rate)
+
+    def flush(self, store: Store) -> None:
+        """Write the buckets that changed (and, once, the reference) to the store; forget
+        local buckets past the longest window. A failure leaves them for the next flush."""
+        if self.reference is None:
+            return
+        if not self._reference_saved:
+            store.save_drift_reference(self.model_name, self.version, self.reference.to_dict())
+            self._reference_saved = True
+        dirty = [(start, b) for start, b in self.buckets.items() if b.dirty]
+        now = datetime.now(UTC)
+        store.save_drift_counts(
+            [
+                DriftCount(
+                    model_name=self.model_name,
+                    model_version=self.version,
+                    bucket_start=datetime.fromtimestamp(start, UTC),
+                    instance=self.instance,
+                    events=b.events,
+                    alerts=b.alerts,
+                    feature_counts=b.features.tolist(),
+                    tail_counts=b.tails.tolist(),
+                    updated_at=now,
+                )
+                for start, b in dirty
+            ]
+        )
+        for _, bucket in dirty:
+            bucket.dirty = False
+        horizon = self.clock() - max(WINDOWS.values()) - BUCKET_S
+        self.buckets = {s: b for s, b in self.buckets.items() if s >= horizon}
+        self.update_metrics()
+
+
+def prune(store: Store, keep_days: int = KEEP_DAYS) -> int:
+    """Drop stored buckets older than ``keep_days`` (any process may run it)."""
+    return store.prune_drift_counts(datetime.now(UTC) - timedelta(days=keep_days))
+
+
+def stored_report(
+    store: Store, model_name: str, version: str, window_s: int, now: datetime | None = None
+) -> DriftReport | None:
+    """Every scorer's drift for ``version`` over the last ``window_s`` seconds, from the
+    store; None when no scorer recorded the version's training reference."""
+    data = store.drift_reference(model_name, version)
+    if data is None:
+        return None
+    reference = DriftReference.from_dict(data)
+    since = (now or datetime.now(UTC)) - timedelta(seconds=window_s + BUCKET_S)
+    totals = store.drift_totals(model_name, version, since, reference.width, TAIL_BINS)
+    features = totals.feature_counts
+    if features.shape[0] == 0:
+        features = np.zeros((len(reference.features), reference.width), np.int64)
+    return drift_report(reference, totals.events, totals.alerts, features, totals.tail_counts)
