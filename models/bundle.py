@@ -18,12 +18,11 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from pyod.models.base import BaseDetector
 
 from features.state import EntityState
 from models.calibration import (
@@ -38,6 +37,9 @@ from models.detectors import DEFAULT_DETECTORS, make_detector
 from models.drift import DriftReference
 from models.exceptions import FeatureMismatchError, ModelError
 from models.explain import Contribution, OcclusionExplainer
+
+if TYPE_CHECKING:
+    from pyod.models.base import BaseDetector
 
 COMBINATION_RULES = ("mean", "max", "hmp", "bounded")
 DEFAULT_COMBINATION = "bounded"

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pyod.models.base import BaseDetector
-
-from models.autoencoder import MLPAutoencoder
 from models.exceptions import UnknownDetectorError
-from models.isolation_forest import FastIForest
+
+if TYPE_CHECKING:  # pyod and scikit-learn load with the first detector, not with this module
+    from pyod.models.base import BaseDetector
 
 DEFAULT_DETECTORS = ("iforest", "autoencoder")
 
@@ -32,15 +31,21 @@ def make_detector(name: str, seed: int = 0, **params: Any) -> BaseDetector:
     models.exceptions.UnknownDetectorError: unknown detector 'nope': not iforest, autoencoder or...
     """
     if name == "iforest":
+        from models.isolation_forest import FastIForest
+
         defaults = {"n_estimators": 200, "max_samples": 512, "random_state": seed}
         return FastIForest(**{**defaults, **params})
     if name == "autoencoder":
+        from models.autoencoder import MLPAutoencoder
+
         return MLPAutoencoder(**{"random_state": seed, **params})
     return _pyod_detector(name, seed, params)
 
 
 def _pyod_detector(name: str, seed: int, params: dict[str, Any]) -> BaseDetector:
     """Any pyod detector by module name (``pyod.models.<name>``), e.g. ``ecod`` -> ``ECOD``."""
+    from pyod.models.base import BaseDetector
+
     if not name.isidentifier():
         raise UnknownDetectorError(f"unknown detector {name!r}")
     try:

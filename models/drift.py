@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import chi2
 
 from models.calibration import KNEE, SCORE_SCALE
 
@@ -194,6 +193,8 @@ def uniformity(counts: npt.ArrayLike) -> Uniformity:
     >>> uniformity([300] + [100] * 9).p_value < 1e-6
     True
     """
+    from scipy.stats import chi2  # scipy.stats takes seconds to import: only when asked
+
     observed = np.asarray(counts, dtype=np.float64)
     n = float(observed.sum())
     if n == 0:

@@ -29,12 +29,12 @@ from training.exceptions import TrainingError
 
 if TYPE_CHECKING:
     from models.bundle import LoadedModel
-    from models.registry import RegistryConfig
+    from models.registry_config import RegistryConfig
     from service.store.repository import Store
 
 
 def _registry_config(settings: Settings) -> RegistryConfig:
-    from models.registry import RegistryConfig
+    from models.registry_config import RegistryConfig
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return RegistryConfig(

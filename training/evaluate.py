@@ -14,7 +14,6 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 BUDGETS = (0.001, 0.005, 0.01)
 TOP_K = 100
@@ -56,6 +55,8 @@ def evaluate(
     """ROC-AUC, PR-AUC, precision of the top 100, ties at the top, and per scenario its
     ROC-AUC (its events against every normal event) and recall at each budget, as flat
     metric names."""
+    from sklearn.metrics import average_precision_score, roc_auc_score  # seconds to import
+
     frame = pl.DataFrame({"event_id": list(event_ids), "score": scores}).join(
         labels, on="event_id", how="left"
     )

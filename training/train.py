@@ -24,9 +24,9 @@ from features.files import read_events
 from features.pipeline import FEATURE_NAMES, FEATURE_SET_VERSION, compute_features
 from features.schema import NORMALIZED_SCHEMA, to_frame
 from features.state import EntityState
-from models import registry
 from models.bundle import ScoringModel
 from models.detectors import DEFAULT_DETECTORS
+from models.registry_config import RegistryConfig
 from training.evaluate import evaluate, read_labels
 from training.exceptions import TrainingError
 from training.progress import Progress, Silent, stage
@@ -168,7 +168,7 @@ def prepare_training_events(
 
 def train(
     paths: Sequence[Path | str],
-    config: registry.RegistryConfig,
+    config: RegistryConfig,
     options: TrainingOptions,
     progress: Progress | None = None,
 ) -> TrainingResult:
@@ -252,6 +252,8 @@ def train(
         "data_fingerprint": data_fingerprint(training_events),
         **{f"version.{k}": v for k, v in package_versions().items()},
     }
+    from models import registry  # MLflow (slow to import): only once the input is read
+
     with stage(progress, "registering in MLflow") as said:
         version = registry.log_and_register(config, model, warm, params, metrics, tags)
         said(f"version {version}")
@@ -305,7 +307,7 @@ def _validation_metrics(
 
 
 def promotion_gate(
-    config: registry.RegistryConfig,
+    config: RegistryConfig,
     model: ScoringModel,
     validation: ValidationSet | None,
     labels: pl.DataFrame | None,
@@ -314,6 +316,8 @@ def promotion_gate(
     """Whether the new version may become champion: not worse than the champion on the
     same validation events (PR-AUC and ROC-AUC with labels; closeness of the alert
     rate to its target without)."""
+    from models import registry
+
     current = registry.load(config, "champion")
     if current is None:
         return True, "no champion yet"

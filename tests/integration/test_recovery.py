@@ -9,11 +9,14 @@ letter for a canary message, or the next anomaly stored) and printed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -195,11 +198,65 @@ def test_the_scorer_holds_its_batch_through_a_postgresql_restart(
         assert resumed_s < RESUME_LIMIT_S, f"resumed after {resumed_s:.1f} s"
 
 
+class NetworkGate:
+    """A loopback TCP forwarder that can be cut (connections refused, open ones broken)
+    and restored: an outage of whatever listens behind it, without restarting it."""
+
+    def __init__(self, target_port: int) -> None:
+        self.port = free_port()
+        self.target_port = target_port
+        self.listener: socket.socket | None = None
+        self.connections: set[socket.socket] = set()
+
+    def restore(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        if self.listener is not None:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept
+            self.listener.close()
+            self.listener = None
+        for connection in list(self.connections):
+            connection.close()
+        self.connections.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            self.connections.update((client, upstream))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+
 class TrackingServer:
-    """A real ``mlflow server`` process over a copy of the trained registry."""
+    """A real ``mlflow server`` process over a copy of the trained registry, reached
+    through a :class:`NetworkGate` (an outage is a cut of the gate: starting the server
+    takes much longer than any outage worth testing)."""
 
     def __init__(self, registry_db: Path, workdir: Path) -> None:
-        self.port = free_port()
+        self.server_port = free_port()
+        self.gate = NetworkGate(self.server_port)
         self.db = workdir / "mlflow.db"
         shutil.copy(registry_db, self.db)
         self.log = workdir / "mlflow-server.log"
@@ -207,7 +264,7 @@ class TrackingServer:
 
     @property
     def uri(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://127.0.0.1:{self.gate.port}"
 
     def start(self, timeout_s: float = 90) -> None:
         with self.log.open("ab") as log:
@@ -220,7 +277,7 @@ class TrackingServer:
                     "--host",
                     "127.0.0.1",
                     "--port",
-                    str(self.port),
+                    str(self.server_port),
                     "--workers",
                     "1",
                 ],
@@ -228,6 +285,7 @@ class TrackingServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        self.gate.restore()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             try:
@@ -239,6 +297,7 @@ class TrackingServer:
         raise AssertionError(f"mlflow server did not start:\n{self.log.read_text()[-2000:]}")
 
     def stop(self) -> None:
+        self.gate.cut()
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=30)
@@ -277,7 +336,7 @@ def test_the_scorer_scores_on_through_a_tracking_server_outage(
         processes.serve(env, role="all")
         wait_for_count(env["AUDITLENS_STORE_URL"], 1, processes)
 
-        server.stop()
+        server.gate.cut()
         produce(kafka_bootstrap, env["AUDITLENS_TOPICS"], second)
         # With the tracking server gone, every expected anomaly is still scored and stored.
         wait_for_count(env["AUDITLENS_STORE_URL"], len(trained.expected), processes)
@@ -288,13 +347,13 @@ def test_the_scorer_scores_on_through_a_tracking_server_outage(
         ready = readiness(env["AUDITLENS_API_PORT"])
         assert ready["code"] == 200, "a registry outage degrades, it does not stop the scorer"
 
-        server.start()
+        server.gate.restore()
         back = time.monotonic()
         while readiness(env["AUDITLENS_API_PORT"])["degraded"]:
             assert time.monotonic() - back < 60, processes.logs()
             time.sleep(0.2)
         noticed_s = time.monotonic() - back
-        print(f"tracking server restart: registry reachable again {noticed_s:.2f} s after")
+        print(f"tracking server outage: registry reachable again {noticed_s:.2f} s after")
         time.sleep(2)
         assert_exactly_once(stored_event_ids(env["AUDITLENS_STORE_URL"]), trained.expected)
         assert noticed_s < RESUME_LIMIT_S
