@@ -373,6 +373,36 @@ def _keys(args: argparse.Namespace, store: Store) -> int:
     return 0
 
 
+def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
+    verbose = args.verbose or settings.log_level == "DEBUG"
+    if not verbose:
+        os.environ["MLFLOW_LOGGING_LEVEL"] = "ERROR"  # read when MLflow is imported
+    from training.progress import Terminal
+    from training.retrain import retrain
+
+    since = args.since or parse_since(f"{settings.retrain_window_days}d")
+    progress = Terminal(sys.stderr) if sys.stderr.isatty() else None
+    with _quiet_libraries(verbose):
+        result = retrain(
+            _registry_config(settings),
+            settings.resolved_archive_url,
+            settings.resolved_store_url,
+            since,
+            settings.alert_rate,
+            benign_weight=args.benign_weight,
+            seed=args.seed,
+            progress=progress,
+        )
+    print(
+        f"registered {settings.model_name} version {result.training.version} from "
+        f"{result.training.events} archived events since {since.isoformat()} "
+        f"({result.excluded_true_positives} true positives excluded, "
+        f"{result.benign_weighted} benign verdicts weighted ×{args.benign_weight})"
+    )
+    print(f"alias challenger -> version {result.training.version}")
+    return 0
+
+
 def cmd_drift(args: argparse.Namespace, settings: Settings) -> int:
     from service.drift import parse_window, stored_report
     from service.drift_table import render
@@ -505,6 +535,20 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("version")
     md_sub.add_parser("rollback")
     md.set_defaults(handler=cmd_models)
+
+    rt = sub.add_parser(
+        "retrain", help="train a challenger from the archive window with analysts' verdicts"
+    )
+    rt.add_argument(
+        "--since",
+        type=parse_since,
+        help="archive from this day (YYYY-MM-DD) or the last N days (default: "
+        "AUDITLENS_RETRAIN_WINDOW_DAYS)",
+    )
+    rt.add_argument("--benign-weight", type=int, default=3)
+    rt.add_argument("--seed", type=int, default=0)
+    rt.add_argument("--verbose", action="store_true", help="also show MLflow's own output")
+    rt.set_defaults(handler=cmd_retrain)
 
     dr = sub.add_parser("drift", help="live drift against the training distribution")
     dr.add_argument("--version", help="a model version (default: the one scored most recently)")

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
         lt=1.0,
         description="Target fraction of training events above the alert threshold.",
     )
+    retrain_window_days: int = Field(
+        default=14,
+        ge=1,
+        description="`auditlens retrain` trains on the archive's last this many days.",
+    )
     drift_psi_max: float = Field(
         default=0.2,
         gt=0.0,

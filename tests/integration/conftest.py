@@ -84,7 +84,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainedEnvironment:
     root = tmp_path_factory.mktemp("trained")
     env = {**clean_environ(), "AUDITLENS_DATA_DIR": str(root / "data")}
     gen = root / "gen"
-    run_cli(env, "generate", "--out", str(gen), "--days", "14", "--events-per-day", "3000")
+    run_cli(env, "generate", "--out", str(gen), "--days", "10", "--events-per-day", "2000")
     trained = run_cli(env, "train", "--data", str(gen / "train.jsonl"), "--promote")
     assert "alias champion -> version 1" in trained
     offline = root / "offline.jsonl"

@@ -68,8 +68,8 @@ def own_broker(tmp_path: Path) -> Iterator[KafkaBroker]:
 def test_the_scorer_resumes_within_seconds_of_the_broker_return(
     trained: TrainedEnvironment,
     service_env: dict[str, str],
+    own_broker: KafkaBroker,  # before ``processes``: the scorer stops first, then its broker
     processes: Processes,
-    own_broker: KafkaBroker,
     unique_name: str,
     tmp_path: Path,
 ) -> None:

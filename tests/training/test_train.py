@@ -34,7 +34,7 @@ from training.train import (
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("generated")
-    generate(out, seed=11, days=10, events_per_day=2500)
+    generate(out, seed=11, days=7, events_per_day=1500)
     return out
 
 
