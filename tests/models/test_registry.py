@@ -12,14 +12,13 @@ from features.pipeline import FEATURE_SET_VERSION
 from models import registry
 from models.bundle import ScoringModel
 from models.exceptions import IncompatibleModelError
+from tests.mlflow_db import fresh_registry
 
 
 def _register(
     root: Path, feature_set_version: str, key_scheme: str | None = None
 ) -> registry.RegistryConfig:
-    config = registry.RegistryConfig(
-        tracking_uri=f"sqlite:///{root / 'mlflow.db'}", artifact_root=root / "artifacts"
-    )
+    config = fresh_registry(root)
     frame = pl.DataFrame({"a": np.random.default_rng(0).normal(size=400), "b": 0.0})
     model = ScoringModel.train(frame, ("a", "b"), feature_set_version, detector_names=("ecod",))
     if key_scheme is not None:

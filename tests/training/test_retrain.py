@@ -16,6 +16,7 @@ from models import registry
 from service.cli import main
 from service.store.repository import Store
 from tests.features.test_archive import archived
+from tests.mlflow_db import fresh_registry
 from tests.service.conftest import anomaly_row
 from training.retrain import retrain
 from training.synthetic import generate
@@ -57,7 +58,7 @@ def test_retrain_excludes_attacks_weights_benign_verdicts_and_names_a_challenger
 ) -> None:
     archive, ids, count = archive_and_events
     store_url = store_with_verdicts(tmp_path / "store.db", attack=ids[500], benign=ids[900])
-    config = registry.RegistryConfig(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path / "art")
+    config = fresh_registry(tmp_path / "registry")
 
     result = retrain(config, str(archive), store_url, None, 0.005, benign_weight=3)
 

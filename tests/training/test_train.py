@@ -18,6 +18,7 @@ from models import registry
 from models.calibration import TailCalibrator
 from models.detectors import make_detector
 from tests.features.test_archive import archived
+from tests.mlflow_db import fresh_registry
 from training.evaluate import read_labels
 from training.exceptions import TrainingError
 from training.synthetic import generate
@@ -34,14 +35,12 @@ from training.train import (
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("generated")
-    generate(out, seed=11, days=7, events_per_day=1500)
+    generate(out, seed=11, days=10, events_per_day=2500)
     return out
 
 
 def _config(root: Path) -> registry.RegistryConfig:
-    return registry.RegistryConfig(
-        tracking_uri=f"sqlite:///{root / 'mlflow.db'}", artifact_root=root / "artifacts"
-    )
+    return fresh_registry(root)
 
 
 def _options(generated: Path, **overrides: object) -> TrainingOptions:
