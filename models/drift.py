@@ -29,7 +29,7 @@ import numpy.typing as npt
 
 from models.calibration import KNEE, SCORE_SCALE
 
-QUANTILES = np.linspace(0.1, 0.9, 9)  # decile edges: up to 10 bins per feature
+QUANTILES = np.linspace(0.1, 0.9, 9)  # deciles: with the extremes, up to 11 bins per feature
 TAIL_BINS = 10  # tail probability in tenths: each holds 10 % when nothing changed
 PSI_FLOOR = 1e-4  # an empty bin counts as this share, so the PSI stays finite
 
@@ -122,18 +122,25 @@ class DriftReference:
 
 
 def bin_edges(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """A feature with few distinct values (a flag, a count of a few) gets a bin per value;
-    any other its training deciles, at values it took.
+    """Edges half-way between the values a feature's bins are centred on: each of its
+    values when it has few (a flag, a small count), else its minimum, deciles and maximum.
+
+    Half-way, not at the values: a feature often piles up on a single value (a
+    familiar client's surprise, say) that drifts by a hair as counts grow, and an
+    edge at that value would move the whole pile to the next bin.
 
     >>> bin_edges(np.array([0.0, 0.0, 1.0])).tolist()
-    [0.0, 1.0]
+    [0.5]
     >>> len(bin_edges(np.arange(1000.0)))
-    9
+    10
+    >>> bin_edges(np.zeros(5)).tolist()
+    []
     """
     distinct = np.unique(values)
-    if len(distinct) <= len(QUANTILES) + 1:
-        return distinct
-    return np.unique(np.quantile(values, QUANTILES, method="inverted_cdf"))
+    if len(distinct) > len(QUANTILES) + 2:
+        deciles = np.quantile(values, QUANTILES, method="inverted_cdf")
+        distinct = np.unique(np.r_[distinct[0], deciles, distinct[-1]])
+    return np.asarray((distinct[:-1] + distinct[1:]) / 2.0, dtype=np.float64)
 
 
 def tail_probability(scores: npt.ArrayLike) -> npt.NDArray[np.float64]:

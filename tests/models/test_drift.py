@@ -33,9 +33,18 @@ def test_a_binary_feature_gets_bins_for_each_value() -> None:
     X = np.column_stack([np.r_[np.zeros(900), np.ones(100)], np.zeros(1000)])
     reference = reference_of(X)
     bins = reference.features["a"]
-    assert bins.edges == (0.0, 1.0)
-    assert bins.expected == (0.0, 0.9, 0.1)
-    assert reference.features["b"].expected == (0.0, 1.0)  # a constant: one bin holds it all
+    assert bins.edges == (0.5,)
+    assert bins.expected == (0.9, 0.1)
+    assert reference.features["b"].expected == (1.0,)  # a constant: one bin holds it all
+
+
+def test_a_pile_on_one_value_that_moves_by_a_hair_is_not_drift() -> None:
+    # A familiar value's surprise: most events share it, and it shrinks as counts grow.
+    training = np.r_[np.full(8000, 0.0513), RNG.uniform(1.0, 6.0, 2000)]
+    reference = reference_of(np.column_stack([training, training]))
+    live = np.r_[np.full(800, 0.0498), RNG.uniform(1.0, 6.0, 200)]
+    counts = reference.feature_counts(np.column_stack([live, live]))
+    assert drift_report(reference, 1000, 5, counts, np.zeros(10, int)).max_psi < 0.05
 
 
 def test_calibrated_scores_are_uniform_in_tail_probability_until_the_stream_moves() -> None:
