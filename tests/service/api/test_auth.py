@@ -112,6 +112,7 @@ def test_the_roles_are_the_documented_ones() -> None:
         ("GET", "/v1/keys"): "admin",
         ("POST", "/v1/keys"): "admin",
         ("DELETE", "/v1/keys/{key_id}"): "admin",
+        ("GET", "/v1/models/drift"): "admin",
         ("GET", "/v1/models"): "admin",
         ("POST", "/v1/models/{version}/promote"): "admin",
         ("POST", "/v1/models/rollback"): "admin",
