@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from models.bundle import LoadedModel
     from models.registry_config import RegistryConfig
     from service.store.repository import Store
+    from training.progress import Progress
 
 
 def _registry_config(settings: Settings) -> RegistryConfig:
@@ -118,11 +119,20 @@ def _quiet_libraries(verbose: bool) -> Iterator[None]:
             logger.propagate = True
 
 
-def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+@contextmanager
+def _training_run(args: argparse.Namespace, settings: Settings) -> Iterator[Progress | None]:
+    """What `train` and `retrain` show while they work: each stage on a terminal's
+    stderr, and MLflow's own output only with ``--verbose``."""
     verbose = args.verbose or settings.log_level == "DEBUG"
     if not verbose:
         os.environ["MLFLOW_LOGGING_LEVEL"] = "ERROR"  # read when MLflow is imported
     from training.progress import Terminal
+
+    with _quiet_libraries(verbose):
+        yield Terminal(sys.stderr) if sys.stderr.isatty() else None
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     from training.train import TrainingOptions, train
 
     excluded: frozenset[str] = frozenset()
@@ -160,8 +170,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigurationError("--since applies to --archive")
     if args.topic and not settings.kafka_bootstrap_servers:
         raise ConfigurationError("--topic needs AUDITLENS_KAFKA_BOOTSTRAP_SERVERS")
-    progress = Terminal(sys.stderr) if sys.stderr.isatty() else None
-    with _quiet_libraries(verbose):
+    with _training_run(args, settings) as progress:
         result = train(args.data or [], _registry_config(settings), options, progress)
     print(
         f"registered {settings.model_name} version {result.version} "
@@ -374,15 +383,10 @@ def _keys(args: argparse.Namespace, store: Store) -> int:
 
 
 def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
-    verbose = args.verbose or settings.log_level == "DEBUG"
-    if not verbose:
-        os.environ["MLFLOW_LOGGING_LEVEL"] = "ERROR"  # read when MLflow is imported
-    from training.progress import Terminal
     from training.retrain import retrain
 
     since = args.since or parse_since(f"{settings.retrain_window_days}d")
-    progress = Terminal(sys.stderr) if sys.stderr.isatty() else None
-    with _quiet_libraries(verbose):
+    with _training_run(args, settings) as progress:
         result = retrain(
             _registry_config(settings),
             settings.resolved_archive_url,
@@ -404,7 +408,7 @@ def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_drift(args: argparse.Namespace, settings: Settings) -> int:
-    from service.drift import parse_window, stored_report
+    from service.drift import parse_window, stored_reports
     from service.drift_table import render
 
     try:
@@ -417,17 +421,24 @@ def cmd_drift(args: argparse.Namespace, settings: Settings) -> int:
         if version is None:
             print(f"no scorer has counted drift for {settings.model_name} yet")
             return 0
-        report = stored_report(store, settings.model_name, version, seconds)
+        reports = stored_reports(store, settings.model_name, version, {args.window: seconds})
     finally:
         store.close()
-    if report is None:
+    if reports is None:
         print(
             f"{settings.model_name} version {version} has no drift reference: no scorer "
             "scored with it, or it was trained before drift was measured"
         )
         return 0
     print(
-        render(settings.model_name, version, args.window, report, settings.drift_psi_max, args.top)
+        render(
+            settings.model_name,
+            version,
+            args.window,
+            reports[args.window],
+            settings.drift_psi_max,
+            args.top,
+        )
     )
     return 0
 

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 BUCKET_S = 300
 WINDOWS: dict[str, int] = {"1h": 3600, "24h": 86400}  # name → seconds: gauges and the API
 KEEP_DAYS = 7  # buckets older than this are removed from the store
+PRUNE_EVERY_S = 3600.0
 
 
 def parse_window(name: str) -> int:
@@ -64,6 +65,7 @@ class DriftMonitor:
         self.reference: DriftReference | None = None
         self.buckets: dict[int, _Bucket] = {}
         self._reference_saved = False
+        self._pruned_at = float("-inf")
 
     def use(self, model: LoadedModel) -> None:
         """Count for ``model`` from now on (a new version starts from empty buckets)."""
@@ -163,26 +165,36 @@ class DriftMonitor:
             bucket.dirty = False
         horizon = self.clock() - max(WINDOWS.values()) - BUCKET_S
         self.buckets = {s: b for s, b in self.buckets.items() if s >= horizon}
+        if self.clock() - self._pruned_at >= PRUNE_EVERY_S:  # any scorer may; one is enough
+            store.prune_drift_counts(
+                datetime.fromtimestamp(self.clock(), UTC) - timedelta(days=KEEP_DAYS)
+            )
+            self._pruned_at = self.clock()
         self.update_metrics()
 
 
-def prune(store: Store, keep_days: int = KEEP_DAYS) -> int:
-    """Drop stored buckets older than ``keep_days`` (any process may run it)."""
-    return store.prune_drift_counts(datetime.now(UTC) - timedelta(days=keep_days))
-
-
-def stored_report(
-    store: Store, model_name: str, version: str, window_s: int, now: datetime | None = None
-) -> DriftReport | None:
-    """Every scorer's drift for ``version`` over the last ``window_s`` seconds, from the
+def stored_reports(
+    store: Store,
+    model_name: str,
+    version: str,
+    windows: dict[str, int],
+    now: datetime | None = None,
+) -> dict[str, DriftReport] | None:
+    """Every scorer's drift for ``version`` over each window (name → seconds), from the
     store; None when no scorer recorded the version's training reference."""
     data = store.drift_reference(model_name, version)
     if data is None:
         return None
     reference = DriftReference.from_dict(data)
-    since = (now or datetime.now(UTC)) - timedelta(seconds=window_s + BUCKET_S)
-    totals = store.drift_totals(model_name, version, since, reference.width, TAIL_BINS)
-    features = totals.feature_counts
-    if features.shape[0] == 0:
-        features = np.zeros((len(reference.features), reference.width), np.int64)
-    return drift_report(reference, totals.events, totals.alerts, features, totals.tail_counts)
+    now = now or datetime.now(UTC)
+    reports = {}
+    for name, seconds in windows.items():
+        since = now - timedelta(seconds=seconds + BUCKET_S)
+        totals = store.drift_totals(model_name, version, since, reference.width, TAIL_BINS)
+        features = totals.feature_counts
+        if features.shape[0] == 0:
+            features = np.zeros((len(reference.features), reference.width), np.int64)
+        reports[name] = drift_report(
+            reference, totals.events, totals.alerts, features, totals.tail_counts
+        )
+    return reports

@@ -28,8 +28,6 @@ class DriftTotals:
     alerts: int
     feature_counts: npt.NDArray[np.int64]
     tail_counts: npt.NDArray[np.int64]
-    buckets: int
-    scorers: int
 
 
 class DriftStore(StoreBase):
@@ -70,8 +68,6 @@ class DriftStore(StoreBase):
         events = alerts = 0
         features: npt.NDArray[np.int64] | None = None
         tails = np.zeros(tail_bins, dtype=np.int64)
-        buckets: set[datetime] = set()
-        scorers: set[str] = set()
         with self.sessions() as session:
             for row in session.scalars(query):
                 events += row.events
@@ -79,15 +75,11 @@ class DriftStore(StoreBase):
                 counts = np.asarray(row.feature_counts, dtype=np.int64).reshape(-1, width)
                 features = counts if features is None else features + counts
                 tails += np.asarray(row.tail_counts, dtype=np.int64)
-                buckets.add(row.bucket_start)
-                scorers.add(row.instance)
         return DriftTotals(
             events,
             alerts,
             features if features is not None else np.zeros((0, width), dtype=np.int64),
             tails,
-            len(buckets),
-            len(scorers),
         )
 
     def latest_drift_version(self, model_name: str) -> str | None:

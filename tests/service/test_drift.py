@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from models.bundle import LoadedModel
 from service import metrics
 from service.cli import main
-from service.drift import BUCKET_S, DriftMonitor, parse_window, prune, stored_report
+from service.drift import BUCKET_S, KEEP_DAYS, DriftMonitor, parse_window, stored_reports
 from service.store.repository import Store
 from tests.service.conftest import auth
 
@@ -102,8 +102,9 @@ def test_the_store_sums_every_scorer_and_the_api_and_cli_read_it(
         monitor.flush(store)
         monitor.observe(training_like(scoring_model, 500, seed), uniform_scores(500, seed), 0)
         monitor.flush(store)  # the same bucket again: replaced, not added twice
-    report = stored_report(store, "auditlens", "7", 3600)
-    assert report is not None
+    reports = stored_reports(store, "auditlens", "7", {"1h": 3600})
+    assert reports is not None
+    report = reports["1h"]
     assert (report.events, report.alerts) == (3000, 10)
     assert store.latest_drift_version("auditlens") == "7"
 
@@ -139,14 +140,18 @@ def test_the_store_sums_every_scorer_and_the_api_and_cli_read_it(
 
 
 def test_old_buckets_are_pruned(scoring_model: LoadedModel, store: Store) -> None:
-    monitor = DriftMonitor("scorer-a", Clock(datetime(2026, 1, 1, tzinfo=UTC).timestamp()))
+    clock = Clock(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
+    monitor = DriftMonitor("scorer-a", clock)
     monitor.use(scoring_model)
     monitor.observe(training_like(scoring_model, 10), uniform_scores(10), 0)
     monitor.flush(store)
-    assert prune(store, keep_days=7) == 1
-    report = stored_report(store, "auditlens", "7", 10 * 365 * 86400)
-    assert report is not None
-    assert report.events == 0
+    clock.now += (KEEP_DAYS + 1) * 86400  # a week later the scorer's flush prunes the old one
+    monitor.observe(training_like(scoring_model, 3), uniform_scores(3), 0)
+    monitor.flush(store)
+    now = datetime.fromtimestamp(clock.now, UTC)
+    reports = stored_reports(store, "auditlens", "7", {"all": 10 * 365 * 86400}, now=now)
+    assert reports is not None
+    assert reports["all"].events == 3
 
 
 def test_windows_are_read_as_people_write_them() -> None:

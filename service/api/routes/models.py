@@ -134,7 +134,7 @@ def model_drift(
         list[str] | None, Query(description="Windows such as 15m, 1h, 24h (default 1h and 24h).")
     ] = None,
 ) -> DriftOut:
-    from service.drift import WINDOWS, parse_window, stored_report
+    from service.drift import WINDOWS, parse_window, stored_reports
 
     settings: Settings = request.app.state.settings
     try:
@@ -147,14 +147,14 @@ def model_drift(
     )
     if chosen is None:
         return out
-    for name, seconds in windows.items():
-        report = stored_report(store, settings.model_name, chosen, seconds)
-        if report is None:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND,
-                f"no drift recorded for {settings.model_name} version {chosen}: no scorer has "
-                "scored with it, or it was trained before drift was measured",
-            )
+    reports = stored_reports(store, settings.model_name, chosen, windows)
+    if reports is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"no drift recorded for {settings.model_name} version {chosen}: no scorer has "
+            "scored with it, or it was trained before drift was measured",
+        )
+    for name, report in reports.items():
         out.windows.append(
             DriftWindow(
                 window=name,
