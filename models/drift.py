@@ -280,3 +280,12 @@ def drift_report(
         tail_observed=tuple((tail_bin_counts / tail_total).tolist()),
         tail_expected=reference.tail_expected,
     )
+
+
+def rate_gap(rate: float, target: float) -> float:
+    """Distance of an alert rate from its target on a log scale (0 = on target).
+
+    >>> round(rate_gap(0.01, 0.005), 3), round(rate_gap(0.0025, 0.005), 3)
+    (0.693, 0.693)
+    """
+    return abs(math.log(max(rate, 1e-6) / target))

@@ -131,6 +131,13 @@ def load(config: RegistryConfig, alias: str = "champion") -> LoadedModel | None:
     version = alias_version(config, alias)
     if version is None:
         return None
+    return load_version(config, version, alias)
+
+
+def load_version(config: RegistryConfig, version: str, alias: str = "") -> LoadedModel:
+    """Load one version, refusing one this release cannot score with."""
+    configure(config)
+    alias = alias or f"version {version}"
     pyfunc = mlflow.pyfunc.load_model(f"models:/{config.model_name}/{version}")
     wrapper = pyfunc.unwrap_python_model()
     model = wrapper.scoring_model
@@ -233,3 +240,64 @@ def _history(config: RegistryConfig) -> list[str]:
     except MlflowException:  # nothing registered yet: no history
         return []
     return [v for v in model.tags.get(HISTORY_TAG, "").split(",") if v]
+
+
+def remove_alias(config: RegistryConfig, alias: str) -> None:
+    """Drop ``alias`` (nothing happens when no version carries it)."""
+    configure(config)
+    try:
+        MlflowClient().delete_registered_model_alias(config.model_name, alias)
+    except MlflowException as exc:
+        if exc.error_code not in _ABSENT:
+            raise
+
+
+def version_info(config: RegistryConfig, version: str) -> dict[str, Any]:
+    """One version's run, creation time (Unix ms) and tags."""
+    configure(config)
+    v = MlflowClient().get_model_version(config.model_name, version)
+    return {
+        "version": str(v.version),
+        "run_id": v.run_id,
+        "created": v.creation_timestamp,
+        "tags": dict(v.tags or {}),
+    }
+
+
+def record_evidence(
+    config: RegistryConfig,
+    version: str,
+    tags: Mapping[str, str],
+    evidence: Mapping[str, Any],
+    artifact: str,
+) -> None:
+    """Write a decision about ``version`` where data scientists look for it: tags on the
+    version and on its training run, and the full evidence as a JSON artifact of the run."""
+    configure(config)
+    client = MlflowClient()
+    run_id = client.get_model_version(config.model_name, version).run_id
+    for key, value in tags.items():
+        client.set_model_version_tag(config.model_name, version, key, value[:MAX_TAG_CHARS])
+        if run_id:
+            client.set_tag(run_id, key, value[:MAX_TAG_CHARS])
+    if run_id:
+        client.log_dict(run_id, dict(evidence), artifact)
+
+
+# MLflow's limit on a tag value (the SQL stores keep 5000 characters).
+MAX_TAG_CHARS = 5000
+
+
+def artifact_bytes(config: RegistryConfig, run_id: str, path: str = "") -> int:
+    """The size of a run's artifacts under ``path`` (0 when the run or its files are gone)."""
+    configure(config)
+    client = MlflowClient()
+    try:
+        total = 0
+        for item in client.list_artifacts(run_id, path or None):
+            total += (
+                artifact_bytes(config, run_id, item.path) if item.is_dir else item.file_size or 0
+            )
+        return total
+    except (MlflowException, OSError):
+        return 0

@@ -73,6 +73,96 @@ class Settings(BaseSettings):
         description="A feature whose live PSI against its training bins exceeds this has "
         "drifted (0.1–0.2 is moving, above 0.2 shifted: the usual reading of PSI).",
     )
+    retrain_interval_h: float = Field(
+        default=24.0,
+        ge=0.0,
+        description="The optimizer retrains a challenger this many hours after the last "
+        "retrain (0: only when drift says so).",
+    )
+    retrain_cooldown_h: float = Field(
+        default=6.0,
+        ge=0.0,
+        description="Least hours between two retrains the optimizer starts because of drift.",
+    )
+    alert_rate_factor: float = Field(
+        default=3.0,
+        gt=1.0,
+        description="A live alert rate more than this factor above or below its target "
+        "counts as drift (the optimizer retrains) and bounds the gate's alert-rate check.",
+    )
+    optimizer_window: str = Field(
+        default="1h",
+        description="The live window the optimizer judges drift and alert rate over "
+        "(e.g. `15m`, `1h`, `24h`).",
+    )
+    optimizer_interval_s: float = Field(
+        default=60.0, gt=0, description="How often the optimizer looks at the models."
+    )
+    optimizer_lease_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="How long the optimizer's lease lasts unless renewed; a holder that "
+        "dies frees it after this. Renewed while a retrain runs.",
+    )
+    shadow_enabled: bool = Field(
+        default=True,
+        description="Whether scorers shadow-score the version with alias `challenger`.",
+    )
+    shadow_hours: float = Field(
+        default=24.0,
+        gt=0.0,
+        description="Hours a challenger is shadow-scored before the gate decides.",
+    )
+    shadow_min_events: int = Field(
+        default=10_000,
+        ge=1,
+        description="Least live events both versions must have scored before the gate (or "
+        "the drift trigger, or the rollback guard) judges them.",
+    )
+    auto_promote: bool = Field(
+        default=True,
+        description="Whether the optimizer promotes a challenger that passes the gate "
+        "(false: it records the gate's decision and leaves the alias to people).",
+    )
+    gate_min_verdicts: int = Field(
+        default=20,
+        ge=1,
+        description="Least analyst verdicts on a version's flagged events before the gate "
+        "compares precision.",
+    )
+    gate_precision_tolerance: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=1.0,
+        description="How much lower than the champion's a challenger's precision on "
+        "verdicts may be.",
+    )
+    gate_min_true_positive_recall: float = Field(
+        default=0.9,
+        ge=0.0,
+        le=1.0,
+        description="Share of the champion's confirmed true positives in the shadow window "
+        "the challenger must flag too.",
+    )
+    guard_hours: float = Field(
+        default=24.0,
+        ge=0.0,
+        description="Hours after a promotion the optimizer watches the new champion and "
+        "rolls it back on a breach (0: no automatic rollback).",
+    )
+    guard_alert_factor: float = Field(
+        default=10.0,
+        gt=1.0,
+        description="A new champion whose live alert rate is this factor off its target "
+        "(either way) is rolled back.",
+    )
+    guard_max_error_rate: float = Field(
+        default=0.01,
+        ge=0.0,
+        le=1.0,
+        description="A new champion whose scoring errors (dead letters) exceed this share "
+        "of its events is rolled back.",
+    )
     topic_sources: str = Field(
         default="",
         description="Pin a topic's source instead of detecting it per event: "
@@ -139,7 +229,7 @@ class Settings(BaseSettings):
         description="Column -> dotted-path mapping (JSON) for the generic JSON adapter; "
         "empty: generic events are not recognised.",
     )
-    role: Literal["all", "scorer", "api", "dispatcher"] = Field(
+    role: Literal["all", "scorer", "api", "dispatcher", "optimizer"] = Field(
         default="all", description="What `auditlens serve` runs."
     )
     health_port: int | None = Field(
@@ -210,6 +300,14 @@ class Settings(BaseSettings):
         description="Longest pause of the scorer between two attempts to reach the broker or "
         "the store again.",
     )
+
+    @field_validator("optimizer_window")
+    @classmethod
+    def _window_valid(cls, value: str) -> str:
+        from service.windows import parse_window
+
+        parse_window(value)  # raises ValueError with the accepted forms
+        return value
 
     @field_validator("topics")
     @classmethod

@@ -78,6 +78,17 @@ from service.store.repository import Store
 log = logging.getLogger(__name__)
 
 ModelSource = Callable[[], LoadedModel | None]
+
+
+@dataclass(frozen=True)
+class ShadowSource:
+    """Where the scorer finds the challenger to shadow-score: the version behind its
+    alias (None: no challenger) and how to load a version."""
+
+    version: Callable[[], str | None]
+    load: Callable[[str], LoadedModel]
+
+
 T = TypeVar("T")
 
 # How old the consumer's view of the topics may get. kafka-python's default is five
@@ -163,6 +174,7 @@ class ScorerLoop:
         store: Store,
         model_source: ModelSource,
         version_source: Callable[[], str | None] | None = None,
+        shadow: ShadowSource | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -185,6 +197,13 @@ class ScorerLoop:
         self.instance_id = new_instance_id()
         # Live counts against the model's training distribution (service.drift).
         self.drift = DriftMonitor(self.instance_id)
+        # The challenger scored alongside the champion (None: no challenger), how to
+        # find it, and its own drift counts; see _watch_shadow and _shadow_score.
+        self.shadow_source = shadow
+        self.shadow_model: LoadedModel | None = None
+        self._shadow_offered: tuple[LoadedModel | None] | None = None
+        self.shadow_drift = DriftMonitor(self.instance_id, shadow=True)
+        self._shadow_rows: list[dict[str, Any]] = []
         self.states = PartitionStates(
             self._snapshot_backend(), self._seed_state, settings.state_max_entries
         )
@@ -394,10 +413,12 @@ class ScorerLoop:
             log.warning("%s", refused)
 
     def _flush_drift(self) -> None:
-        try:
-            self.drift.flush(self.store)
-        except Exception as exc:  # counts stay in memory; the next checkpoint writes them
-            log.warning("saving drift counts failed; retried: %s", exc)
+        monitors = [self.drift] + ([self.shadow_drift] if self.shadow_model else [])
+        for monitor in monitors:
+            try:
+                monitor.flush(self.store)
+            except Exception as exc:  # counts stay in memory; the next checkpoint writes them
+                log.warning("saving drift counts failed; retried: %s", exc)
 
     def _archive_range(self, tp: TopicPartition, next_offset: int) -> int:
         if self.archive is None:
@@ -423,6 +444,24 @@ class ScorerLoop:
             log.info("scoring with %s version %s", loaded.name, loaded.version)
             self.model = loaded
             metrics.MODEL_VERSION.labels(loaded.name).set(float(loaded.version))
+        offered, self._shadow_offered = self._shadow_offered, None
+        if offered is not None:
+            self._swap_shadow(offered[0])
+
+    def _swap_shadow(self, challenger: LoadedModel | None) -> None:
+        if challenger is None:
+            if self.shadow_model is not None:
+                log.info("no challenger any more: shadow scoring stops")
+                self._flush_drift()
+                metrics.SHADOW_MODEL_VERSION.labels(self.shadow_model.name).set(float("nan"))
+            self.shadow_model = None
+            return
+        log.info("shadow-scoring challenger %s version %s", challenger.name, challenger.version)
+        if self.shadow_model is not None:
+            self._flush_drift()  # the previous challenger's last counts
+        self.shadow_model = challenger
+        self.shadow_drift.use(challenger)
+        metrics.SHADOW_MODEL_VERSION.labels(challenger.name).set(float(challenger.version))
 
     def _watch_models(self) -> None:
         """Look at the registry every ``model_refresh_s``, in its own thread.
@@ -460,6 +499,38 @@ class ScorerLoop:
             self.registry_reachable = True
             if loaded is not None and (self.model is None or loaded.version != self.model.version):
                 self._offered = loaded
+            self._watch_shadow()
+
+    def _watch_shadow(self) -> None:
+        """Offer the challenger to shadow-score, when it changed (or went away).
+
+        A challenger that is the champion, or that computes other features, is not
+        shadow-scored; a failure here never touches the champion's scoring.
+        """
+        if self.shadow_source is None or self.model is None:
+            return
+        current = self.shadow_model.version if self.shadow_model else None
+        try:
+            version = self.shadow_source.version()
+            if version == self.model.version:
+                version = None
+            if version == current:
+                return
+            challenger = None if version is None else self.shadow_source.load(version)
+        except Exception as exc:
+            metrics.SHADOW_FAILURES.labels("load").inc()
+            log.warning("not shadow-scoring the challenger: %s", exc)
+            return
+        if challenger is not None and (
+            challenger.model.feature_names != self.model.model.feature_names
+        ):
+            log.warning(
+                "not shadow-scoring version %s: it reads other features than version %s",
+                challenger.version,
+                self.model.version,
+            )
+            return
+        self._shadow_offered = (challenger,)
 
     # --- one micro-batch -------------------------------------------------------------
 
@@ -520,11 +591,24 @@ class ScorerLoop:
         events, origin, rows = self.score_records(records, outcome)
         # Step 4: durable, idempotent store.
         outcome.anomalies_stored = self._store_until_taken(rows)
+        self._store_shadow_rows()
         # Step 5: dead letters out before the offsets can move.
         self._send_dead_letters(producer, outcome.dead_letters)
         self._observe(records, events, origin, outcome, time.perf_counter() - started)
         self.progress.finished(backlog=self._observe_lag(consumer))
         return outcome
+
+    def _store_shadow_rows(self) -> None:
+        """Write the challenger's would-be anomalies once; evidence, so a store that fails
+        right after taking the batch costs some evidence (counted), never an alert."""
+        rows, self._shadow_rows = self._shadow_rows, []
+        if not rows:
+            return
+        try:
+            metrics.SHADOW_ANOMALIES.inc(self.store.insert_shadow_anomalies(rows))
+        except Exception as exc:
+            metrics.SHADOW_FAILURES.labels("store").inc()
+            log.warning("storing %d shadow anomalies failed: %s", len(rows), exc)
 
     @property
     def broker_answering(self) -> bool:
@@ -665,21 +749,74 @@ class ScorerLoop:
         scored: list[pl.DataFrame] = []
 
         def score(part: pl.DataFrame) -> list[dict[str, Any]]:
+            cpu = time.process_time()
             features = X[part["_x"].to_numpy()]
             batch = score_features(model, part.drop("_x", "_origin"), features)
             rows = anomaly_rows(model, batch)
             scored.append(batch.frame.with_columns(part["_origin"]))
             self.drift.observe(
-                features, batch.frame["score"].to_numpy(), int(batch.frame["is_anomaly"].sum())
+                features,
+                batch.frame["score"].to_numpy(),
+                int(batch.frame["is_anomaly"].sum()),
+                cpu_seconds=time.process_time() - cpu,
             )
             return rows
 
         rows, poisoned = score_isolating(frame, score)
         self._dead_letter_poisoned(poisoned, origin, outcome)
+        self.drift.observe_errors(sum(part.height for part, _ in poisoned))
+        self._shadow_score(frame, X, poisoned)
         if self.archive is not None and scored:
             self.archive.add(archive_rows(scored, origin, model))
         outcome.events += frame.height - sum(part.height for part, _ in poisoned)
         return rows
+
+    def _shadow_score(
+        self,
+        frame: pl.DataFrame,
+        X: npt.NDArray[np.float64],
+        poisoned: list[tuple[pl.DataFrame, Exception]],
+    ) -> None:
+        """Score what the champion scored with the challenger too; keep its would-be
+        anomalies for the store (after the champion's) and count its drift."""
+        challenger = self.shadow_model
+        if challenger is None:
+            return
+        started, cpu = time.perf_counter(), time.process_time()
+        if poisoned:  # events the champion could not score are not the challenger's test
+            bad = pl.concat([part.select("_x") for part, _ in poisoned])["_x"]
+            frame = frame.filter(~pl.col("_x").is_in(bad.implode()))
+        if frame.height == 0:
+            return
+        try:
+            features = X[frame["_x"].to_numpy()]
+            # Scores only: the challenger's flagged events are evidence, not explained alerts.
+            result = challenger.model.score_matrix(features)
+        except Exception as exc:
+            metrics.SHADOW_FAILURES.labels("score").inc()
+            log.warning("shadow scoring with version %s failed: %s", challenger.version, exc)
+            return
+        flagged = np.flatnonzero(result.is_anomaly)
+        picked = frame[flagged.tolist()].select("source", "event_id", "event_time")
+        self._shadow_rows.extend(
+            {
+                "model_name": challenger.name,
+                "model_version": challenger.version,
+                "event_key": f"{source}:{event_id}",
+                "event_id": event_id,
+                "source": source,
+                "event_time": event_time,
+                "score": float(score),
+            }
+            for (source, event_id, event_time), score in zip(
+                picked.iter_rows(), result.score[flagged], strict=True
+            )
+        )
+        self.shadow_drift.observe(
+            features, result.score, int(flagged.size), cpu_seconds=time.process_time() - cpu
+        )
+        metrics.SHADOW_EVENTS.inc(frame.height)
+        metrics.SHADOW_SECONDS.observe(time.perf_counter() - started)
 
     @staticmethod
     def _dead_letter_poisoned(

@@ -22,27 +22,17 @@ import numpy.typing as npt
 from models.bundle import LoadedModel
 from models.drift import TAIL_BINS, DriftReference, DriftReport, drift_report, tail_counts
 from service import metrics
+from service.store.drift import DriftTotals
 from service.store.repository import Store
 from service.store.tables import DriftCount
+from service.windows import parse_window
 
 log = logging.getLogger(__name__)
+__all__ = ["BUCKET_S", "KEEP_DAYS", "WINDOWS", "DriftMonitor", "parse_window", "stored_reports"]
 BUCKET_S = 300
 WINDOWS: dict[str, int] = {"1h": 3600, "24h": 86400}  # name → seconds: gauges and the API
 KEEP_DAYS = 7  # buckets older than this are removed from the store
 PRUNE_EVERY_S = 3600.0
-
-
-def parse_window(name: str) -> int:
-    """A window such as ``15m``, ``1h``, ``24h`` or ``7d`` in seconds.
-
-    >>> parse_window("90m"), parse_window("24h"), parse_window("7d")
-    (5400, 86400, 604800)
-    """
-    units = {"m": 60, "h": 3600, "d": 86400}
-    number, unit = name[:-1], name[-1:]
-    if unit not in units or not number.isdigit() or int(number) == 0:
-        raise ValueError(f"window {name!r}: a whole number of minutes, hours or days (15m, 1h, 7d)")
-    return int(number) * units[unit]
 
 
 @dataclass
@@ -51,14 +41,24 @@ class _Bucket:
     alerts: int = 0
     features: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
     tails: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(TAIL_BINS, np.int64))
+    errors: int = 0
+    cpu_seconds: float = 0.0
     dirty: bool = True
 
 
 class DriftMonitor:
-    """One scorer's buckets for the model version it scores with now."""
+    """One scorer's buckets for the model version it scores with now.
 
-    def __init__(self, instance: str, clock: Callable[[], float] = time.time) -> None:
-        self.instance = instance
+    A ``shadow`` monitor counts for the challenger the scorer shadow-scores: its rows
+    are marked as such (and named ``<instance>:shadow``) and it publishes no gauges,
+    which describe the champion only.
+    """
+
+    def __init__(
+        self, instance: str, clock: Callable[[], float] = time.time, shadow: bool = False
+    ) -> None:
+        self.instance = f"{instance}:shadow" if shadow else instance
+        self.shadow = shadow
         self.clock = clock
         self.model_name = ""
         self.version = ""
@@ -77,6 +77,8 @@ class DriftMonitor:
         self._reference_saved = False
         if self.reference is None:
             log.info("%s version %s has no training reference: drift is not measured", *self.key)
+        if self.shadow:
+            return
         for window in WINDOWS:  # the previous version's figures no longer describe anything
             metrics.ALERT_RATE.labels(window).set(float("nan"))
 
@@ -85,22 +87,41 @@ class DriftMonitor:
         return self.model_name, self.version
 
     def observe(
-        self, X: npt.NDArray[np.float64], scores: npt.NDArray[np.float64], alerts: int
+        self,
+        X: npt.NDArray[np.float64],
+        scores: npt.NDArray[np.float64],
+        alerts: int,
+        cpu_seconds: float = 0.0,
     ) -> None:
-        """Add one scored batch (its feature matrix, published scores and alert count)."""
+        """Add one scored batch (its feature matrix, published scores, alert count and
+        the CPU time its scoring took)."""
         if self.reference is None or X.shape[0] == 0:
             return
+        bucket = self._bucket()
+        bucket.events += X.shape[0]
+        bucket.alerts += alerts
+        bucket.cpu_seconds += cpu_seconds
+        bucket.features += self.reference.feature_counts(X)
+        bucket.tails += tail_counts(scores)
+        bucket.dirty = True
+
+    def observe_errors(self, events: int) -> None:
+        """Count events that failed scoring (dead-lettered): the optimizer's guard reads them."""
+        if self.reference is None or events == 0:
+            return
+        bucket = self._bucket()
+        bucket.errors += events
+        bucket.dirty = True
+
+    def _bucket(self) -> _Bucket:
+        assert self.reference is not None
         start = int(self.clock()) // BUCKET_S * BUCKET_S
         bucket = self.buckets.get(start)
         if bucket is None:
             width = self.reference.width
             features = np.zeros((len(self.reference.features), width), np.int64)
             bucket = self.buckets[start] = _Bucket(features=features)
-        bucket.events += X.shape[0]
-        bucket.alerts += alerts
-        bucket.features += self.reference.feature_counts(X)
-        bucket.tails += tail_counts(scores)
-        bucket.dirty = True
+        return bucket
 
     def report(self, window_s: int) -> DriftReport | None:
         """This scorer's drift over the last ``window_s`` seconds (None: not measured)."""
@@ -156,6 +177,9 @@ class DriftMonitor:
                     alerts=b.alerts,
                     feature_counts=b.features.tolist(),
                     tail_counts=b.tails.tolist(),
+                    errors=b.errors,
+                    cpu_seconds=b.cpu_seconds,
+                    shadow=self.shadow,
                     updated_at=now,
                 )
                 for start, b in dirty
@@ -170,7 +194,8 @@ class DriftMonitor:
                 datetime.fromtimestamp(self.clock(), UTC) - timedelta(days=KEEP_DAYS)
             )
             self._pruned_at = self.clock()
-        self.update_metrics()
+        if not self.shadow:
+            self.update_metrics()
 
 
 def stored_reports(
@@ -179,22 +204,40 @@ def stored_reports(
     version: str,
     windows: dict[str, int],
     now: datetime | None = None,
+    shadow: bool = False,
 ) -> dict[str, DriftReport] | None:
     """Every scorer's drift for ``version`` over each window (name → seconds), from the
-    store; None when no scorer recorded the version's training reference."""
+    store (``shadow``: its counts as a challenger); None when no scorer recorded the
+    version's training reference."""
     data = store.drift_reference(model_name, version)
     if data is None:
         return None
     reference = DriftReference.from_dict(data)
     now = now or datetime.now(UTC)
-    reports = {}
-    for name, seconds in windows.items():
-        since = now - timedelta(seconds=seconds + BUCKET_S)
-        totals = store.drift_totals(model_name, version, since, reference.width, TAIL_BINS)
-        features = totals.feature_counts
-        if features.shape[0] == 0:
-            features = np.zeros((len(reference.features), reference.width), np.int64)
-        reports[name] = drift_report(
-            reference, totals.events, totals.alerts, features, totals.tail_counts
-        )
-    return reports
+    return {
+        name: report_since(
+            store, reference, model_name, version, now - timedelta(seconds=s), shadow
+        )[0]
+        for name, s in windows.items()
+    }
+
+
+def report_since(
+    store: Store,
+    reference: DriftReference,
+    model_name: str,
+    version: str,
+    since: datetime,
+    shadow: bool = False,
+) -> tuple[DriftReport, DriftTotals]:
+    """Every scorer's drift for ``version`` since ``since``, from the store, and the totals
+    it was computed from. Buckets are whole: the one ``since`` falls in counts in full."""
+    start = since - timedelta(seconds=BUCKET_S)
+    totals = store.drift_totals(
+        model_name, version, start, reference.width, TAIL_BINS, shadow=shadow
+    )
+    features = totals.feature_counts
+    if features.shape[0] == 0:
+        features = np.zeros((len(reference.features), reference.width), np.int64)
+    report = drift_report(reference, totals.events, totals.alerts, features, totals.tail_counts)
+    return report, totals

@@ -109,3 +109,32 @@ ALERT_RATE = Gauge(
 ALERT_RATE_TARGET = Gauge(
     "auditlens_alert_rate_target", "The alert rate the scoring model was calibrated for."
 )
+SHADOW_MODEL_VERSION = Gauge(
+    "auditlens_shadow_model_version",
+    "Challenger version the scorer shadow-scores (NaN: none).",
+    ["model"],
+)
+SHADOW_EVENTS = Counter("auditlens_shadow_events_total", "Events the challenger shadow-scored.")
+SHADOW_ANOMALIES = Counter(
+    "auditlens_shadow_anomalies_total",
+    "Events the challenger would have flagged (stored as shadow evidence, never alerted).",
+)
+SHADOW_FAILURES = Counter(
+    "auditlens_shadow_failures_total",
+    "Shadow-scoring steps that failed (the champion's scoring went on unaffected).",
+    ["step"],
+)
+SHADOW_SECONDS = Histogram(
+    "auditlens_shadow_seconds",
+    "Seconds one batch's shadow scoring took, on top of the champion's.",
+    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+OPTIMIZER_ACTIONS = Counter(
+    "auditlens_optimizer_actions_total",
+    "What the optimizer did: retrained, promoted, refused, rolled_back, retrain_failed.",
+    ["action"],
+)
+OPTIMIZER_LAST_TICK = Gauge(
+    "auditlens_optimizer_last_tick_timestamp_seconds",
+    "When the optimizer last looked at the models (Unix time).",
+)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from features.schema import NORMALIZED_SCHEMA, to_frame
 from features.state import EntityState
 from models.bundle import ScoringModel
 from models.detectors import DEFAULT_DETECTORS
+from models.drift import rate_gap
 from models.registry_config import RegistryConfig
 from training.evaluate import evaluate, read_labels
 from training.exceptions import TrainingError
@@ -352,7 +352,7 @@ def promotion_gate(
         )
     new_rate = float((new_scores >= model.alert_threshold).mean())
     old_rate = float((old_scores >= current.model.alert_threshold).mean())
-    new_gap, old_gap = _rate_gap(new_rate, alert_rate), _rate_gap(old_rate, alert_rate)
+    new_gap, old_gap = rate_gap(new_rate, alert_rate), rate_gap(old_rate, alert_rate)
     if new_gap > old_gap + 0.1:
         return False, (
             f"validation alert rate {new_rate:.4%} is further from the {alert_rate:.2%} target "
@@ -363,6 +363,3 @@ def promotion_gate(
     )
 
 
-def _rate_gap(rate: float, target: float) -> float:
-    """Distance of an alert rate from its target on a log scale (0 = on target)."""
-    return abs(math.log(max(rate, 1e-6) / target))

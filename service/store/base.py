@@ -39,7 +39,8 @@ class StoreBase:
     def close(self) -> None:
         self.engine.dispose()
 
-    def insert_ignoring_conflicts(self, table: Any, key: str) -> Any:
+    def insert_ignoring_conflicts(self, table: Any, key: str | list[str]) -> Any:
         """``INSERT … ON CONFLICT (key) DO NOTHING`` in this store's dialect."""
         dialect = postgresql if self.is_postgres else sqlite
-        return dialect.insert(table).on_conflict_do_nothing(index_elements=[key])
+        columns = [key] if isinstance(key, str) else key
+        return dialect.insert(table).on_conflict_do_nothing(index_elements=columns)

@@ -13,8 +13,10 @@ from service.store.browse import BrowseStore
 from service.store.console_sessions import ConsoleSessionStore
 from service.store.drift import DriftStore
 from service.store.keys import ROLE_RANK, ROLES, KeyStore, Principal
+from service.store.optimizer import OptimizerStore
 from service.store.outbox import OutboxStore
 from service.store.partition_states import PartitionStateStore
+from service.store.shadow import ShadowStore
 from service.store.suppressions import SuppressionStore
 from service.store.triage import TriageStore
 from service.store.webhooks import WebhookStore
@@ -33,5 +35,7 @@ class Store(
     BrowseStore,
     ConsoleSessionStore,
     DriftStore,
+    ShadowStore,
+    OptimizerStore,
 ):
     """One engine and its session factory; safe to share between threads."""

@@ -304,6 +304,11 @@ class DriftCount(Base):
     feature_counts: Mapped[list[list[int]]] = mapped_column(JSON)
     tail_counts: Mapped[list[int]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # A challenger's counts while it is shadow-scored (its rows' ``instance`` ends in
+    # ``:shadow``, so a version's shadow and live rows of one bucket never collide).
+    shadow: Mapped[bool] = mapped_column(Boolean, default=False)
+    errors: Mapped[int] = mapped_column(BigInteger, default=0)  # events that failed scoring
+    cpu_seconds: Mapped[float] = mapped_column(Float, default=0.0)  # process CPU of scoring
 
     __table_args__ = (Index("ix_drift_counts_bucket_start", "bucket_start"),)
 
@@ -318,3 +323,55 @@ class DriftReferenceRow(Base):
     model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
     reference: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ShadowAnomaly(Base):
+    """An event a shadow-scored challenger would have flagged: evidence, never an alert."""
+
+    __tablename__ = "shadow_anomalies"
+
+    model_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(600), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(512))
+    source: Mapped[str] = mapped_column(String(32))
+    event_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    score: Mapped[float] = mapped_column(Float)
+    stored_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_shadow_anomalies_stored_at", "stored_at"),)
+
+
+class ModelDecision(Base):
+    """What happened to a version and why: retrained, promoted, refused, rolled back.
+
+    The same evidence goes to the MLflow version as tags; this table is the
+    timeline ``auditlens report`` draws without asking the registry per event.
+    """
+
+    __tablename__ = "model_decisions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    model_name: Mapped[str] = mapped_column(String(255))
+    model_version: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decided_by: Mapped[str] = mapped_column(String(255))
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_model_decisions_version", "model_name", "model_version"),
+        Index("ix_model_decisions_decided_at", "decided_at"),
+    )
+
+
+class Lease(Base):
+    """A named lock with an expiry: one holder at a time across every process."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,1 @@
+"""The closed loop: retrain, shadow-score, gate, promote and roll back, unattended."""

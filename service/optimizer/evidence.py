@@ -1,0 +1,148 @@
+"""What the optimizer judges versions on: their live figures, read from the store.
+
+Every figure comes from the counts the scorers write (:mod:`service.drift`) and
+the anomaly and shadow tables, so the optimizer, the API and the CLI compute
+the same evidence from any process, for versions scored by any number of scorers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from models.drift import DriftReference
+from service.drift import report_since
+from service.store.repository import Store
+from service.store.shadow import FlaggedComparison
+
+
+@dataclass(frozen=True)
+class VersionWindow:
+    """One version's live figures over one window (as champion, or shadow-scored)."""
+
+    version: str
+    shadow: bool
+    events: int
+    alerts: int
+    errors: int
+    cpu_seconds: float
+    target_alert_rate: float | None  # None: no scorer recorded the version's reference
+    score_psi: float | None
+    max_feature_psi: float | None
+    drifted_features: tuple[str, ...]  # above the PSI threshold, the largest first
+    tail_p_value: float | None
+
+    @property
+    def alert_rate(self) -> float | None:
+        return self.alerts / self.events if self.events else None
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.errors / (self.events + self.errors) if self.events + self.errors else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "drifted_features": list(self.drifted_features),
+            "alert_rate": self.alert_rate,
+            "error_rate": self.error_rate,
+        }
+
+
+def version_window(
+    store: Store,
+    model_name: str,
+    version: str,
+    since: datetime,
+    psi_max: float,
+    shadow: bool = False,
+) -> VersionWindow:
+    """``version``'s live figures since ``since`` (``shadow``: as a challenger)."""
+    data = store.drift_reference(model_name, version)
+    if data is None:
+        return VersionWindow(version, shadow, 0, 0, 0, 0.0, None, None, None, (), None)
+    reference = DriftReference.from_dict(data)
+    report, totals = report_since(store, reference, model_name, version, since, shadow)
+    measured = report.events > 0
+    return VersionWindow(
+        version=version,
+        shadow=shadow,
+        events=report.events,
+        alerts=report.alerts,
+        errors=totals.errors,
+        cpu_seconds=totals.cpu_seconds,
+        target_alert_rate=report.target_alert_rate,
+        score_psi=report.score_psi if measured else None,
+        max_feature_psi=report.max_psi if measured else None,
+        drifted_features=tuple(f.feature for f in report.features if f.psi > psi_max)
+        if measured
+        else (),
+        tail_p_value=report.tail.p_value if measured else None,
+    )
+
+
+@dataclass(frozen=True)
+class ShadowEvidence:
+    """Champion and challenger on the same live window: what the gate decides on."""
+
+    model_name: str
+    since: datetime
+    until: datetime
+    champion: VersionWindow
+    challenger: VersionWindow
+    flagged: FlaggedComparison
+
+    @property
+    def hours(self) -> float:
+        return (self.until - self.since).total_seconds() / 3600
+
+    def to_dict(self) -> dict[str, Any]:
+        flagged = self.flagged
+        return {
+            "model_name": self.model_name,
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "hours": round(self.hours, 3),
+            "champion": {
+                **self.champion.to_dict(),
+                "flagged": flagged.champion_flagged,
+                "verdicts": _verdicts(flagged.champion_verdicts),
+            },
+            "challenger": {
+                **self.challenger.to_dict(),
+                "flagged": flagged.challenger_flagged,
+                "verdicts": _verdicts(flagged.challenger_verdicts),
+            },
+            "both_flagged": flagged.both_flagged,
+            "overlap": flagged.overlap,
+            "true_positives_kept": flagged.true_positives_kept,
+        }
+
+
+def _verdicts(verdicts: Any) -> dict[str, Any]:
+    return {
+        "true_positive": verdicts.true_positive,
+        "other": verdicts.other,
+        "precision": verdicts.precision,
+    }
+
+
+def shadow_evidence(
+    store: Store,
+    model_name: str,
+    champion: str,
+    challenger: str,
+    since: datetime,
+    until: datetime,
+    psi_max: float,
+) -> ShadowEvidence:
+    """The shadow comparison of ``challenger`` with ``champion`` since ``since``."""
+    return ShadowEvidence(
+        model_name=model_name,
+        since=since,
+        until=until,
+        champion=version_window(store, model_name, champion, since, psi_max),
+        challenger=version_window(store, model_name, challenger, since, psi_max, shadow=True),
+        flagged=store.compare_flagged(model_name, champion, challenger, since),
+    )
