@@ -287,8 +287,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from models import registry
     from service.api.app import create_app
-    from service.consumer import ScorerLoop
+    from service.consumer import ScorerLoop, ShadowSource
     from service.logs import configure_logging
+    from service.optimizer.loop import Optimizer
 
     configure_logging(settings.log_level)
     role = args.role or settings.role
@@ -302,14 +303,29 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
                 "(`make run` starts a local one)"
             )
         config = _registry_config(settings)
+        shadow = (
+            ShadowSource(
+                lambda: registry.alias_version(config, "challenger"),
+                lambda version: registry.load_version(config, version, "challenger"),
+            )
+            if settings.shadow_enabled
+            else None
+        )
         scorer = ScorerLoop(
             settings,
             store,
             lambda: registry.load(config, settings.model_alias),
             lambda: registry.alias_version(config, settings.model_alias),
+            shadow,
         )
         worker = threading.Thread(target=scorer.run, name="scorer", daemon=True)
         worker.start()
+    optimizer: Optimizer | None = None
+    optimizer_thread: threading.Thread | None = None
+    if role in ("all", "optimizer"):
+        optimizer = Optimizer(settings, store, _registry_config(settings))
+        optimizer_thread = threading.Thread(target=optimizer.run, name="optimizer", daemon=True)
+        optimizer_thread.start()
     stop_dispatcher = _start_dispatcher(settings, store, always=role == "dispatcher")
     stop = _catch_stop_signals()
     try:
@@ -320,8 +336,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             app = create_app(store, scorer, settings, operations_only=True)
             uvicorn.run(app, host=settings.api_host, port=settings.health_port, log_config=None)
         else:
-            _wait_for_signal(stop, worker)
+            _wait_for_signal(stop, worker or optimizer_thread)
     finally:
+        if optimizer is not None and optimizer_thread is not None:
+            optimizer.stop()
+            optimizer_thread.join(timeout=30)
         if scorer is not None and worker is not None:
             scorer.stop()
             worker.join(timeout=30)
@@ -339,14 +358,29 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{v['version']:>4}  {aliases:<24} run {v['run_id']}")
     elif args.models_command == "promote":
         previous = registry.promote(config, args.version)
+        if registry.alias_version(config, "challenger") == args.version:
+            registry.remove_alias(config, "challenger")
+        _record_decision(settings, args.version, "promoted", f"by hand (was {previous})")
         print(f"champion -> version {args.version} (was {previous or 'unset'})")
     else:
+        current = registry.alias_version(config, "champion")
         restored = registry.rollback(config)
         if restored is None:
             print("nothing to roll back to: champion has no earlier version", file=sys.stderr)
             return 1
+        if current is not None:
+            _record_decision(settings, current, "rolled_back", f"by hand, to {restored}")
         print(f"champion -> version {restored}")
     return 0
+
+
+def _record_decision(settings: Settings, version: str, kind: str, reason: str) -> None:
+    """Put a change made by hand on the same timeline as the optimizer's."""
+    store = _store(settings)
+    try:
+        store.record_decision(settings.model_name, version, kind, reason, {}, "cli")
+    finally:
+        store.close()
 
 
 def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
@@ -531,7 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.set_defaults(handler=cmd_score)
 
     sv = sub.add_parser("serve", help="run the scorer, the API and/or the webhook dispatcher")
-    sv.add_argument("--role", choices=("all", "scorer", "api", "dispatcher"))
+    sv.add_argument("--role", choices=("all", "scorer", "api", "dispatcher", "optimizer"))
     sv.set_defaults(handler=cmd_serve)
 
     rp = sub.add_parser("replay", help="produce raw events from files into a Kafka topic")

@@ -110,14 +110,14 @@ class Settings(BaseSettings):
     )
     shadow_hours: float = Field(
         default=24.0,
-        gt=0.0,
-        description="Hours a challenger is shadow-scored before the gate decides.",
+        ge=0.0,
+        description="Hours a challenger is shadow-scored before the gate decides (0: as soon "
+        "as both versions scored AUDITLENS_SHADOW_MIN_EVENTS).",
     )
     shadow_min_events: int = Field(
         default=10_000,
         ge=1,
-        description="Least live events both versions must have scored before the gate (or "
-        "the drift trigger, or the rollback guard) judges them.",
+        description="Least live events both versions must have scored before the gate judges them.",
     )
     auto_promote: bool = Field(
         default=True,
@@ -162,6 +162,12 @@ class Settings(BaseSettings):
         le=1.0,
         description="A new champion whose scoring errors (dead letters) exceed this share "
         "of its events is rolled back.",
+    )
+    guard_min_events: int = Field(
+        default=1000,
+        ge=1,
+        description="Live events a window needs before the optimizer judges a champion on "
+        "it: for the guard after a promotion and for the drift trigger.",
     )
     topic_sources: str = Field(
         default="",

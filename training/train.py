@@ -361,5 +361,3 @@ def promotion_gate(
     return True, (
         f"validation alert rate {new_rate:.4%} (champion {old_rate:.4%}, target {alert_rate:.2%})"
     )
-
-

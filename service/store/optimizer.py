@@ -11,7 +11,14 @@ from sqlalchemy import delete, or_, select, update
 from service.store.base import StoreBase
 from service.store.tables import Lease, ModelDecision, utcnow
 
-DECISION_KINDS = ("retrained", "promoted", "refused", "rolled_back", "retrain_failed")
+DECISION_KINDS = (
+    "retrained",
+    "retrain_failed",
+    "approved",
+    "promoted",
+    "refused",
+    "rolled_back",
+)
 
 
 class OptimizerStore(StoreBase):
@@ -29,18 +36,22 @@ class OptimizerStore(StoreBase):
             "acquired_at": now,
             "expires_at": now + timedelta(seconds=ttl_s),
         }
+        # RETURNING, not rowcount: some drivers report -1 for ``ON CONFLICT DO NOTHING``.
         with self.sessions.begin() as session:
             taken = session.execute(
                 update(Lease)
                 .where(Lease.name == name, or_(Lease.expires_at < now, Lease.holder == holder))
                 .values(**values)
-            )
-            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                .returning(Lease.name)
+            ).first()
+            if taken is not None:
                 return True
             inserted = session.execute(
-                self.insert_ignoring_conflicts(Lease.__table__, "name").values(name=name, **values)
-            )
-            return bool(inserted.rowcount == 1)  # type: ignore[attr-defined]
+                self.insert_ignoring_conflicts(Lease.__table__, "name")
+                .values(name=name, **values)
+                .returning(Lease.name)
+            ).first()
+            return inserted is not None
 
     def release_lease(self, name: str, holder: str) -> None:
         with self.sessions.begin() as session:
