@@ -441,6 +441,24 @@ def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from service.report import build_report, render_svg, render_table
+
+    store = _store(settings)
+    try:
+        rows = build_report(store, _registry_config(settings))
+    finally:
+        store.close()
+    if not rows:
+        print(f"no version of {settings.model_name} is registered yet: run `auditlens train`")
+        return 0
+    print(render_table(rows))
+    if args.svg is not None:
+        args.svg.write_text(render_svg(rows))
+        print(f"plot written to {args.svg}")
+    return 0
+
+
 def cmd_drift(args: argparse.Namespace, settings: Settings) -> int:
     from service.drift import parse_window, stored_reports
     from service.drift_table import render
@@ -600,6 +618,10 @@ def build_parser() -> argparse.ArgumentParser:
     dr.add_argument("--window", default="1h", help="how far back: 15m, 1h, 24h, 7d (default 1h)")
     dr.add_argument("--top", type=int, default=15, help="features shown, largest PSI first")
     dr.set_defaults(handler=cmd_drift)
+
+    rpt = sub.add_parser("report", help="every model version against its goals, over time")
+    rpt.add_argument("--svg", type=Path, help="also write a plot of the figures across versions")
+    rpt.set_defaults(handler=cmd_report)
 
     ks = sub.add_parser("keys", help="API keys")
     ks_sub = ks.add_subparsers(dest="keys_command", required=True)

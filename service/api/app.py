@@ -10,7 +10,16 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from service.api.limits import BodySizeLimit
-from service.api.routes import anomalies, health, keys, models, score, suppressions, webhooks
+from service.api.routes import (
+    anomalies,
+    health,
+    keys,
+    models,
+    report,
+    score,
+    suppressions,
+    webhooks,
+)
 from service.api.scoring_model import ModelProvider
 from service.config import Settings
 from service.console import app as console
@@ -32,7 +41,7 @@ model versions.
 Errors have the body `{"detail": "<what is wrong>"}`.
 """
 
-ROUTERS = (health, anomalies, score, suppressions, webhooks, keys, models)
+ROUTERS = (health, anomalies, score, suppressions, webhooks, keys, models, report)
 TAGS = [
     {"name": "anomalies", "description": "The feed (reader) and its triage (analyst)."},
     {"name": "scoring", "description": "Score raw events synchronously (analyst)."},

@@ -128,6 +128,19 @@ class ShadowStore(StoreBase):
             true_positives_kept=int(kept or 0),
         )
 
+    def verdicts_by_version(self, model_name: str) -> dict[str, Verdicts]:
+        """Per version, the verdicts analysts gave to the anomalies it raised."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Anomaly.model_version, Anomaly.verdict, func.count())
+                .where(Anomaly.model_name == model_name, Anomaly.verdict.is_not(None))
+                .group_by(Anomaly.model_version, Anomaly.verdict)
+            ).all()
+        counts: dict[str, dict[str | None, int]] = {}
+        for version, verdict, n in rows:
+            counts.setdefault(str(version), {})[verdict] = int(n)
+        return {version: _verdicts(c) for version, c in counts.items()}
+
     def prune_shadow_anomalies(self, model_name: str, keep_versions: Sequence[str]) -> int:
         """Remove shadow rows of every version not in ``keep_versions`` (decided ones)."""
         with self.sessions.begin() as session:

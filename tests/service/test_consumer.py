@@ -17,6 +17,7 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
+from sqlalchemy import select
 
 from features.decode import normalize_message
 from features.pipeline import FEATURE_NAMES
@@ -24,9 +25,10 @@ from features.schema import to_frame
 from features.state import EntityState
 from models.bundle import LoadedModel
 from service.config import Settings
-from service.consumer import BatchOutcome, ScorerLoop, _Rebalance
+from service.consumer import BatchOutcome, ScorerLoop, ShadowSource, _Rebalance
 from service.scoring import anomaly_rows, score_events
 from service.store.repository import Store
+from service.store.tables import ShadowAnomaly
 from tests.service.conftest import k8s_event
 
 TOPIC = "audit"
@@ -253,3 +255,44 @@ def test_a_partition_taken_over_commits_its_snapshots_offset_even_with_nothing_n
         assert consumer.committed(tp) == 5
     finally:
         consumer.close()
+
+
+def test_a_challenger_is_shadow_scored_on_the_same_events_and_never_alerts(
+    loop: ScorerLoop, scoring_model: LoadedModel
+) -> None:
+    """The same model as challenger flags the same events, as shadow evidence only."""
+    loop.model = scoring_model
+    challenger = dataclasses.replace(scoring_model, version="8")
+    loop._swap_shadow(challenger)
+    assign(loop)
+    _, _, rows = loop.score_records(stream(), BatchOutcome())
+    loop._store_until_taken(rows)
+    loop._store_shadow_rows()
+
+    assert rows
+    assert {r["model_version"] for r in rows} == {"7"}
+    with loop.store.sessions() as session:
+        shadow = session.execute(
+            select(ShadowAnomaly.model_version, ShadowAnomaly.event_key, ShadowAnomaly.score)
+        ).all()
+    assert {(v, key) for v, key, _ in shadow} == {("8", r["event_key"]) for r in rows}
+    assert {key: score for _, key, score in shadow} == {r["event_key"]: r["score"] for r in rows}
+    assert loop.store.count_anomalies() == len(rows)  # nothing of version 8 in the feed
+    buckets = list(loop.shadow_drift.buckets.values())
+    assert sum(b.events for b in buckets) == 120
+    assert sum(b.alerts for b in buckets) == len(rows)
+
+
+def test_the_champion_itself_is_not_shadow_scored(
+    loop: ScorerLoop, scoring_model: LoadedModel
+) -> None:
+    loaded: list[str] = []
+    loop.model = scoring_model
+    loop.shadow_source = ShadowSource(
+        version=lambda: scoring_model.version,
+        load=lambda v: loaded.append(v) or scoring_model,  # type: ignore[func-returns-value]
+    )
+    loop._watch_shadow()
+    loop.refresh_model()
+    assert loop.shadow_model is None
+    assert loaded == []

@@ -8,7 +8,7 @@ the version in between batches.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field
@@ -195,6 +195,7 @@ def model_drift(
 def promote_model(
     version: Annotated[str, Path(pattern=r"^[0-9]{1,9}$", description="A registered version.")],
     request: Request,
+    store: StoreDep,
     config: Registry,
     _caller: AdminDep,
 ) -> ChampionChange:
@@ -208,6 +209,11 @@ def promote_model(
         if as_unavailable(exc, request.app.state.settings) is not None:
             raise  # the registry is away, not the version: a 503 from the dependency
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no model version {version!r}") from exc
+    if registry.alias_version(config, "challenger") == version:
+        registry.remove_alias(config, "challenger")
+    store.record_decision(
+        config.model_name, version, "promoted", f"by hand (was {previous})", {}, "api"
+    )
     return ChampionChange(champion=version, previous=previous)
 
 
@@ -217,7 +223,7 @@ def promote_model(
     responses=errors(409, 503),
     summary="Return the champion to the version before the last promotion",
 )
-def rollback_model(config: Registry, _caller: AdminDep) -> ChampionChange:
+def rollback_model(config: Registry, store: StoreDep, _caller: AdminDep) -> ChampionChange:
     from models import registry
 
     current = registry.alias_version(config, "champion")
@@ -226,4 +232,59 @@ def rollback_model(config: Registry, _caller: AdminDep) -> ChampionChange:
         raise HTTPException(
             status.HTTP_409_CONFLICT, "the champion has no earlier version to roll back to"
         )
+    if current is not None:
+        store.record_decision(
+            config.model_name, current, "rolled_back", f"by hand, to {restored}", {}, "api"
+        )
     return ChampionChange(champion=restored, previous=current)
+
+
+@router.get(
+    "/{version}/shadow",
+    responses=errors(404, 503),
+    summary="A challenger against the champion on the same live window (shadow scoring)",
+)
+def shadow_comparison(
+    version: Annotated[str, Path(pattern=r"^[0-9]{1,9}$", description="The challenger.")],
+    request: Request,
+    store: StoreDep,
+    config: Registry,
+    _caller: AdminDep,
+) -> dict[str, Any]:
+    """Alert rate against target, overlap of flagged events, precision on verdicts and
+    drift of both versions since the challenger was registered, and what the gate would
+    decide on it now."""
+    from datetime import UTC, datetime
+
+    from mlflow.exceptions import MlflowException
+
+    from models import registry
+    from service.optimizer.evidence import shadow_evidence
+    from service.optimizer.gate import GateCriteria, evaluate
+
+    settings: Settings = request.app.state.settings
+    champion = registry.alias_version(config, "champion")
+    if champion is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no champion to compare with")
+    try:
+        created = registry.version_info(config, version)["created"]
+    except MlflowException as exc:
+        if as_unavailable(exc, settings) is not None:
+            raise
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no model version {version!r}") from exc
+    now = datetime.now(UTC)
+    evidence = shadow_evidence(
+        store,
+        settings.model_name,
+        champion,
+        version,
+        datetime.fromtimestamp(created / 1000, UTC),
+        now,
+        settings.drift_psi_max,
+    )
+    gate = evaluate(evidence, GateCriteria.from_settings(settings), now)
+    decisions = [
+        {"kind": d.kind, "reason": d.reason, "decided_at": d.decided_at.isoformat()}
+        for d in store.decisions(settings.model_name, version)
+    ]
+    return {**evidence.to_dict(), "gate": gate.to_dict(), "decisions": decisions}

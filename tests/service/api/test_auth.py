@@ -114,6 +114,8 @@ def test_the_roles_are_the_documented_ones() -> None:
         ("DELETE", "/v1/keys/{key_id}"): "admin",
         ("GET", "/v1/models/drift"): "admin",
         ("GET", "/v1/models"): "admin",
+        ("GET", "/v1/models/{version}/shadow"): "admin",
+        ("GET", "/v1/report"): "admin",
         ("POST", "/v1/models/{version}/promote"): "admin",
         ("POST", "/v1/models/rollback"): "admin",
     }

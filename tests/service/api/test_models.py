@@ -43,6 +43,8 @@ def test_list_promote_rollback(
     assert registry.alias_version(two_versions, "champion") == "2"
     rolled_back = client.post("/v1/models/rollback", headers=admin)
     assert rolled_back.json() == {"champion": "1", "previous": "2"}
+    timeline = [(d.model_version, d.kind, d.decided_by) for d in store.decisions("auditlens")]
+    assert timeline == [("2", "promoted", "api"), ("2", "rolled_back", "api")]
     again = client.post("/v1/models/rollback", headers=admin)
     assert again.status_code == 409
     assert again.json() == {"detail": "the champion has no earlier version to roll back to"}
