@@ -160,7 +160,12 @@ def test_custom_resources_are_valid_against_their_crds(
 
 def test_the_components_are_all_there(renders: dict[str, list[Manifest]]) -> None:
     names = {m["metadata"]["name"] for m in of_kind(renders["default"], "Deployment")}
-    assert names == {"auditlens-scorer", "auditlens-api", "auditlens-dispatcher"}
+    assert names == {
+        "auditlens-scorer",
+        "auditlens-api",
+        "auditlens-dispatcher",
+        "auditlens-optimizer",
+    }
     args = {
         m["metadata"]["name"]: m["spec"]["template"]["spec"]["containers"][0]["args"]
         for m in of_kind(renders["default"], "Deployment")
@@ -168,6 +173,7 @@ def test_the_components_are_all_there(renders: dict[str, list[Manifest]]) -> Non
     assert args["auditlens-scorer"] == ["serve", "--role", "scorer"]
     assert args["auditlens-api"] == ["serve", "--role", "api"]
     assert args["auditlens-dispatcher"] == ["serve", "--role", "dispatcher"]
+    assert args["auditlens-optimizer"] == ["serve", "--role", "optimizer"]
     (config,) = of_kind(renders["default"], "ConfigMap")
     assert config["data"]["AUDITLENS_WEBHOOK_DISPATCHER"] == "false"
     assert {s["metadata"]["name"] for s in of_kind(renders["default"], "Service")} >= {
@@ -239,7 +245,7 @@ def test_every_auditlens_pod_has_startup_liveness_and_readiness_probes(
             assert container[probe]["httpGet"]["path"] == path, (name, probe)
             assert container[probe]["httpGet"]["port"] in ports, (name, probe)
         env = {e["name"]: e.get("value") for e in container.get("env", [])}
-        if name.endswith(("-scorer", "-dispatcher")):
+        if name.endswith(("-scorer", "-dispatcher", "-optimizer")):
             # These roles serve no API: the probes need the health port set.
             assert env["AUDITLENS_HEALTH_PORT"] == str(ports["health"]), name
 
@@ -248,7 +254,12 @@ def test_each_component_has_a_disruption_budget(renders: dict[str, list[Manifest
     budgets = {
         b["metadata"]["name"]: b["spec"] for b in of_kind(renders["default"], "PodDisruptionBudget")
     }
-    assert set(budgets) == {"auditlens-scorer", "auditlens-api", "auditlens-dispatcher"}
+    assert set(budgets) == {
+        "auditlens-scorer",
+        "auditlens-api",
+        "auditlens-dispatcher",
+        "auditlens-optimizer",
+    }
     assert budgets["auditlens-api"]["minAvailable"] == 1
     for spec in budgets.values():
         assert spec["selector"]["matchLabels"]["app.kubernetes.io/component"]
