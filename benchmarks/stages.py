@@ -125,6 +125,23 @@ def run(
             f"drift counts (DriftMonitor.observe), {call_rows}-row calls", events.height, seconds
         )
     )
+    shadow = DriftMonitor("bench", shadow=True)
+    shadow.use(model)
+
+    def shadow_scoring() -> None:  # what a challenger adds to each scored part (the canary)
+        for offset in range(0, X.shape[0], call_rows):
+            part = X[offset : offset + call_rows]
+            scored = scoring.score_matrix(part)
+            shadow.observe(part, scored.score, int(scored.is_anomaly.sum()))
+
+    _, seconds = timed(shadow_scoring)
+    stages.append(
+        _stage(
+            f"shadow scoring (challenger score_matrix + drift counts), {call_rows}-row calls",
+            events.height,
+            seconds,
+        )
+    )
     flagged = np.flatnonzero(result.is_anomaly)
     _, seconds = timed(lambda: scoring.explain(X[flagged]))
     stages.append(
