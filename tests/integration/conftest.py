@@ -171,6 +171,11 @@ def service_env(
         "AUDITLENS_API_PORT": str(free_port()),
         "AUDITLENS_BATCH_MAX_WAIT_MS": "200",
         "AUDITLENS_MODEL_REFRESH_S": "1",
+        # The optimizer of `--role all` must not retrain into the registry these tests
+        # share: no schedule, and no window ever holds enough events for the drift trigger.
+        "AUDITLENS_RETRAIN_INTERVAL_H": "1000000",
+        "AUDITLENS_GUARD_MIN_EVENTS": "1000000000",
+        "AUDITLENS_AUTO_PROMOTE": "false",
     }
 
 
