@@ -13,7 +13,22 @@ from service.api.schemas.common import errors
 router = APIRouter(prefix="/v1/report", tags=["models"])
 
 
-@router.get("", responses=errors(503), summary="Model versions over time: rates, cost, reasons")
+REPORT_CONTENT: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The report (JSON), or with `format=svg` its plot.",
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "image/svg+xml": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+@router.get(
+    "",
+    responses={**REPORT_CONTENT, **errors(503)},
+    summary="Model versions over time: rates, cost, reasons",
+)
 def report(
     store: StoreDep,
     config: Registry,
