@@ -289,3 +289,8 @@ def rate_gap(rate: float, target: float) -> float:
     (0.693, 0.693)
     """
     return abs(math.log(max(rate, 1e-6) / target))
+
+
+def within_factor(rate: float, target: float, factor: float) -> bool:
+    """Whether an alert rate is at most ``factor`` off its target, either way."""
+    return target / factor <= rate <= target * factor

@@ -208,7 +208,8 @@ def run_metrics(config: RegistryConfig, run_id: str) -> dict[str, float]:
 
 
 def promote(config: RegistryConfig, version: str) -> str | None:
-    """Point ``champion`` at ``version``; remember the previous one for :func:`rollback`."""
+    """Point ``champion`` at ``version``; remember the previous one for :func:`rollback`.
+    A challenger promoted stops being one (scorers stop shadow-scoring it)."""
     previous = alias_version(config, "champion")
     client = MlflowClient()
     client.get_model_version(config.model_name, version)  # raises for an unknown version
@@ -218,6 +219,8 @@ def promote(config: RegistryConfig, version: str) -> str | None:
             config.model_name, HISTORY_TAG, ",".join([*history, previous])
         )
     client.set_registered_model_alias(config.model_name, "champion", version)
+    if alias_version(config, "challenger") == version:
+        remove_alias(config, "challenger")
     return previous
 
 

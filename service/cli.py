@@ -358,8 +358,6 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{v['version']:>4}  {aliases:<24} run {v['run_id']}")
     elif args.models_command == "promote":
         previous = registry.promote(config, args.version)
-        if registry.alias_version(config, "challenger") == args.version:
-            registry.remove_alias(config, "challenger")
         _record_decision(settings, args.version, "promoted", f"by hand (was {previous})")
         print(f"champion -> version {args.version} (was {previous or 'unset'})")
     else:

@@ -77,7 +77,7 @@ def build_report(store: Store, config: RegistryConfig) -> list[VersionReport]:
                         "kind": d.kind,
                         "reason": d.reason,
                         "decided_by": d.decided_by,
-                        "decided_at": _aware(d.decided_at).isoformat(),
+                        "decided_at": d.decided_at.isoformat(),
                     }
                     for d in mine
                 ],
@@ -189,10 +189,6 @@ def render_svg(rows: list[VersionReport]) -> str:
 
 def _iso(ms: int | None) -> str | None:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat() if ms else None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _int(value: float | None) -> int | None:

@@ -107,25 +107,17 @@ class ShadowEvidence:
             "champion": {
                 **self.champion.to_dict(),
                 "flagged": flagged.champion_flagged,
-                "verdicts": _verdicts(flagged.champion_verdicts),
+                "verdicts": flagged.champion_verdicts.to_dict(),
             },
             "challenger": {
                 **self.challenger.to_dict(),
                 "flagged": flagged.challenger_flagged,
-                "verdicts": _verdicts(flagged.challenger_verdicts),
+                "verdicts": flagged.challenger_verdicts.to_dict(),
             },
             "both_flagged": flagged.both_flagged,
             "overlap": flagged.overlap,
             "true_positives_kept": flagged.true_positives_kept,
         }
-
-
-def _verdicts(verdicts: Any) -> dict[str, Any]:
-    return {
-        "true_positive": verdicts.true_positive,
-        "other": verdicts.other,
-        "precision": verdicts.precision,
-    }
 
 
 def shadow_evidence(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from models.drift import rate_gap
+from models.drift import rate_gap, within_factor
 from service.config import Settings
 from service.optimizer.evidence import ShadowEvidence
 
@@ -108,7 +108,7 @@ def _alert_rate(evidence: ShadowEvidence, criteria: GateCriteria) -> Check:
         return Check("alert rate", None, "no training reference recorded")
     factor = criteria.alert_rate_factor
     new, old = challenger.alert_rate, champion.alert_rate
-    within = target / factor <= new <= target * factor
+    within = within_factor(new, target, factor)
     closer = rate_gap(new, target) <= rate_gap(old, target)
     detail = f"{new:.3%} vs champion {old:.3%} (target {target:.2%}, bounds ×{factor:g})"
     return Check("alert rate", within or closer, detail)

@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from models import registry
+from models.drift import within_factor
 from models.registry_config import RegistryConfig
 from service import metrics
 from service.config import Settings
@@ -148,7 +149,7 @@ class Optimizer:
         promoted = self._latest(champion, ("promoted", "rolled_back"))
         if promoted is None or promoted.kind != "promoted":
             return Action("idle", champion, "not promoted by the optimizer: no guard")
-        since = _aware(promoted.decided_at)
+        since = promoted.decided_at
         if self.clock() - since > timedelta(hours=self.settings.guard_hours):
             return Action("idle", champion, "guard period over")
         live = version_window(
@@ -179,7 +180,7 @@ class Optimizer:
     def _breach(self, live: VersionWindow) -> str | None:
         factor = self.settings.guard_alert_factor
         target, rate = live.target_alert_rate, live.alert_rate
-        if target and rate is not None and not target / factor <= rate <= target * factor:
+        if target and rate is not None and not within_factor(rate, target, factor):
             return f"alert rate {rate:.3%} is more than ×{factor:g} off its target {target:.2%}"
         errors = live.error_rate
         if errors is not None and errors > self.settings.guard_max_error_rate:
@@ -219,7 +220,6 @@ class Optimizer:
         elif self.settings.auto_promote:
             kind, reason = "promoted", decision.reason
             registry.promote(self.config, challenger)
-            registry.remove_alias(self.config, "challenger")
         else:
             kind = "approved"
             reason = f"{decision.reason}; AUDITLENS_AUTO_PROMOTE is off: promote by hand"
@@ -266,10 +266,9 @@ class Optimizer:
         now = self.clock()
         last = self._latest(None, ("retrained", "retrain_failed"))
         if last is not None:
-            since_last = now - _aware(last.decided_at)
-            if since_last < timedelta(hours=self.settings.retrain_cooldown_h):
+            base = last.decided_at
+            if now - base < timedelta(hours=self.settings.retrain_cooldown_h):
                 return None
-            base = _aware(last.decided_at)
         else:
             created = registry.version_info(self.config, champion)["created"]
             base = datetime.fromtimestamp(created / 1000, UTC)
@@ -299,7 +298,7 @@ class Optimizer:
             return f"score PSI {live.score_psi:.3f} > {limit:g}"
         factor = self.settings.alert_rate_factor
         target, rate = live.target_alert_rate, live.alert_rate
-        if target and rate is not None and not target / factor <= rate <= target * factor:
+        if target and rate is not None and not within_factor(rate, target, factor):
             return f"alert rate {rate:.3%} outside ×{factor:g} of its target {target:.2%}"
         return None
 
@@ -319,9 +318,5 @@ class Optimizer:
 
     def _latest(self, version: str | None, kinds: tuple[str, ...]) -> Any:
         """The newest decision of one of ``kinds`` (about ``version``, or any)."""
-        found = [d for d in self.store.decisions(self.model_name, version) if d.kind in kinds]
+        found = self.store.decisions(self.model_name, version, kinds=kinds)
         return found[-1] if found else None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

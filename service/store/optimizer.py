@@ -90,13 +90,19 @@ class OptimizerStore(StoreBase):
         return decision
 
     def decisions(
-        self, model_name: str, version: str | None = None, since: datetime | None = None
+        self,
+        model_name: str,
+        version: str | None = None,
+        since: datetime | None = None,
+        kinds: tuple[str, ...] | None = None,
     ) -> list[ModelDecision]:
-        """Decisions, oldest first (optionally of one version, or since a time)."""
+        """Decisions, oldest first (optionally of one version, since a time, of some kinds)."""
         query = select(ModelDecision).where(ModelDecision.model_name == model_name)
         if version is not None:
             query = query.where(ModelDecision.model_version == version)
         if since is not None:
             query = query.where(ModelDecision.decided_at >= since)
+        if kinds is not None:
+            query = query.where(ModelDecision.kind.in_(kinds))
         with self.sessions() as session:
             return list(session.scalars(query.order_by(ModelDecision.decided_at, ModelDecision.id)))

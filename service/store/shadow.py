@@ -35,6 +35,13 @@ class Verdicts:
     def precision(self) -> float | None:
         return self.true_positive / self.total if self.total else None
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "true_positive": self.true_positive,
+            "other": self.other,
+            "precision": self.precision,
+        }
+
 
 @dataclass(frozen=True)
 class FlaggedComparison:

@@ -209,8 +209,6 @@ def promote_model(
         if as_unavailable(exc, request.app.state.settings) is not None:
             raise  # the registry is away, not the version: a 503 from the dependency
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no model version {version!r}") from exc
-    if registry.alias_version(config, "challenger") == version:
-        registry.remove_alias(config, "challenger")
     store.record_decision(
         config.model_name, version, "promoted", f"by hand (was {previous})", {}, "api"
     )
