@@ -155,6 +155,12 @@ def is_cluster_scoped() -> pl.Expr:
     return flag(pl.col("namespace").is_null())
 
 
+# Features whose share follows the calendar: a window shorter than their cycle (a week)
+# is not comparable with a training period that spans whole weeks, so drift checks on
+# short windows leave them out (a weekday hour has no weekend events, and says nothing).
+CALENDAR_FEATURES = ("is_weekend",)
+CALENDAR_CYCLE_DAYS = 7
+
 EVENT_FEATURES = (
     is_weekend,
     is_read,

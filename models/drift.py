@@ -31,6 +31,7 @@ from models.calibration import KNEE, SCORE_SCALE
 
 QUANTILES = np.linspace(0.1, 0.9, 9)  # deciles: with the extremes, up to 11 bins per feature
 TAIL_BINS = 10  # tail probability in tenths: each holds 10 % when nothing changed
+RESOLUTION = 0.05  # of a feature's 1st-99th percentile range: finer differences are noise
 PSI_FLOOR = 1e-4  # an empty bin counts as this share, so the PSI stays finite
 
 
@@ -123,11 +124,16 @@ class DriftReference:
 
 def bin_edges(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Edges half-way between the values a feature's bins are centred on: each of its
-    values when it has few (a flag, a small count), else its minimum, deciles and maximum.
+    values when it has few (a flag, a small count), else its minimum, deciles and maximum,
+    all snapped to :data:`RESOLUTION` of the feature's central range first.
 
     Half-way, not at the values: a feature often piles up on a single value (a
     familiar client's surprise, say) that drifts by a hair as counts grow, and an
-    edge at that value would move the whole pile to the next bin.
+    edge at that value would move the whole pile to the next bin. Snapped, because
+    such a pile is often not one value but a smear of them a hair apart (a rate
+    against a baseline that is ``-0.00002`` here and ``-0.00007`` there, depending
+    only on how long the history is): deciles cut through the smear, and live data
+    with a longer history lands on the other side of every cut.
 
     >>> bin_edges(np.array([0.0, 0.0, 1.0])).tolist()
     [0.5]
@@ -135,11 +141,18 @@ def bin_edges(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     10
     >>> bin_edges(np.zeros(5)).tolist()
     []
+    >>> smear = np.r_[-np.linspace(1e-5, 9e-5, 600), np.linspace(1.0, 10.0, 400)]
+    >>> edges = bin_edges(smear)
+    >>> bool((edges > 0).all()), len(edges)  # the smear is one bin, below every edge
+    (True, 4)
     """
     distinct = np.unique(values)
     if len(distinct) > len(QUANTILES) + 2:
+        low, high = np.quantile(values, [0.01, 0.99])
+        step = (high - low) * RESOLUTION or (distinct[-1] - distinct[0]) * RESOLUTION
         deciles = np.quantile(values, QUANTILES, method="inverted_cdf")
-        distinct = np.unique(np.r_[distinct[0], deciles, distinct[-1]])
+        centres = np.r_[distinct[0], deciles, distinct[-1]]
+        distinct = np.unique(np.round(centres / step) * step)
     return np.asarray((distinct[:-1] + distinct[1:]) / 2.0, dtype=np.float64)
 
 

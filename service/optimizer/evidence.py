@@ -8,9 +8,10 @@ the same evidence from any process, for versions scored by any number of scorers
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from features.event_features import CALENDAR_CYCLE_DAYS, CALENDAR_FEATURES
 from models.drift import DriftReference
 from service.drift import report_since
 from service.store.repository import Store
@@ -29,7 +30,7 @@ class VersionWindow:
     cpu_seconds: float
     target_alert_rate: float | None  # None: no scorer recorded the version's reference
     score_psi: float | None
-    max_feature_psi: float | None
+    max_feature_psi: float | None  # calendar features left out on windows under a week
     drifted_features: tuple[str, ...]  # above the PSI threshold, the largest first
     tail_p_value: float | None
 
@@ -57,14 +58,23 @@ def version_window(
     since: datetime,
     psi_max: float,
     shadow: bool = False,
+    until: datetime | None = None,
 ) -> VersionWindow:
-    """``version``'s live figures since ``since`` (``shadow``: as a challenger)."""
+    """``version``'s live figures since ``since`` (``shadow``: as a challenger).
+
+    On a window shorter than a week (``until - since``; ``until`` defaults to now) the
+    calendar features are left out of the drift figures: see
+    :data:`features.event_features.CALENDAR_FEATURES`.
+    """
     data = store.drift_reference(model_name, version)
     if data is None:
         return VersionWindow(version, shadow, 0, 0, 0, 0.0, None, None, None, (), None)
     reference = DriftReference.from_dict(data)
     report, totals = report_since(store, reference, model_name, version, since, shadow)
     measured = report.events > 0
+    end = until if until is not None else datetime.now(since.tzinfo)
+    short = end - since < timedelta(days=CALENDAR_CYCLE_DAYS)
+    features = [f for f in report.features if not (short and f.feature in CALENDAR_FEATURES)]
     return VersionWindow(
         version=version,
         shadow=shadow,
@@ -74,10 +84,8 @@ def version_window(
         cpu_seconds=totals.cpu_seconds,
         target_alert_rate=report.target_alert_rate,
         score_psi=report.score_psi if measured else None,
-        max_feature_psi=report.max_psi if measured else None,
-        drifted_features=tuple(f.feature for f in report.features if f.psi > psi_max)
-        if measured
-        else (),
+        max_feature_psi=max((f.psi for f in features), default=0.0) if measured else None,
+        drifted_features=tuple(f.feature for f in features if f.psi > psi_max) if measured else (),
         tail_p_value=report.tail.p_value if measured else None,
     )
 
@@ -134,7 +142,9 @@ def shadow_evidence(
         model_name=model_name,
         since=since,
         until=until,
-        champion=version_window(store, model_name, champion, since, psi_max),
-        challenger=version_window(store, model_name, challenger, since, psi_max, shadow=True),
+        champion=version_window(store, model_name, champion, since, psi_max, until=until),
+        challenger=version_window(
+            store, model_name, challenger, since, psi_max, shadow=True, until=until
+        ),
         flagged=store.compare_flagged(model_name, champion, challenger, since),
     )

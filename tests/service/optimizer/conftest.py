@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pytest
 from mlflow import MlflowClient
 
@@ -61,17 +62,21 @@ def score_live(
     shadow: bool = False,
     errors: int = 0,
     shift: float = 0.0,
+    fixed: dict[str, float] | None = None,
+    scores: np.ndarray | None = None,
 ) -> None:
     """Record ``events`` scored by ``version`` now, as a scorer would (``shift`` moves
-    :func:`shifted_feature` that far from its training distribution)."""
+    :func:`shifted_feature` that far from its training distribution; ``fixed`` gives
+    features one value in every event; ``scores`` replaces calibrated-uniform scores)."""
     monitor = DriftMonitor("scorer-test", shadow=shadow)
     monitor.use(LoadedModel(model=model.model, name=model.name, version=version))
-    X = training_like(model, events)
+    X = training_like(model, events).copy()
     if shift:
-        X = X.copy()
         column = model.model.feature_names.index(shifted_feature(model))
         X[:, column] = X[:, column] + shift
-    monitor.observe(X, uniform_scores(events), alerts=alerts)
+    for feature, value in (fixed or {}).items():
+        X[:, model.model.feature_names.index(feature)] = value
+    monitor.observe(X, uniform_scores(events) if scores is None else scores, alerts=alerts)
     monitor.observe_errors(errors)
     monitor.flush(store)
 

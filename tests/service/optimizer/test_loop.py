@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import threading
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from mlflow import MlflowClient
 
 from models import registry
 from models.bundle import LoadedModel
+from models.drift import FeatureBins
 from models.registry_config import RegistryConfig
 from service.config import Settings
+from service.optimizer.evidence import version_window
 from service.optimizer.loop import GATE_ARTIFACT, Optimizer
 from service.store.repository import Store
 from tests.service.optimizer.conftest import (
@@ -193,6 +198,48 @@ def test_drift_on_a_feature_triggers_a_retrain_and_a_steady_stream_does_not(
     assert shifted_feature(model) in actions[-1].reason
     assert len(trained) == 1
     assert kinds(store, registry_config) == [("2", "retrained")]
+
+
+def test_an_hour_without_weekend_events_or_with_low_scores_is_no_drift(
+    store: Store,
+    registry_config: RegistryConfig,
+    optimizer_settings: Settings,
+    scoring_model: LoadedModel,
+) -> None:
+    """A weekday hour has no weekend events, whatever the environment does, and the
+    score PSI is evidence, not a trigger: neither starts a retrain."""
+    # The test model was trained on weekdays only: give its reference a week's share.
+    weekly = copy.copy(scoring_model.model)
+    assert weekly.reference is not None
+    weekly.reference = dataclasses.replace(
+        weekly.reference,
+        features={**weekly.reference.features, "is_weekend": FeatureBins((0.5,), (0.7, 0.3))},
+    )
+    model = model_named(dataclasses.replace(scoring_model, model=weekly), registry_config)
+    (champion,) = register_versions(registry_config, 1)
+    registry.promote(registry_config, champion)
+    optimizer = Optimizer(optimizer_settings, store, registry_config, lambda since: "2")
+    familiar = np.zeros(20000)  # tail probability 1: every event as unsurprising as can be
+
+    score_live(store, model, champion, 20000, 100, fixed={"is_weekend": 0.0}, scores=familiar)
+    live = version_window(
+        store, registry_config.model_name, champion, datetime.now(UTC) - timedelta(hours=1), 0.2
+    )
+    week = version_window(
+        store,
+        registry_config.model_name,
+        champion,
+        datetime.now(UTC) - timedelta(days=7),
+        0.2,
+        until=datetime.now(UTC),
+    )
+
+    assert live.score_psi is not None
+    assert live.score_psi > 0.2
+    assert "is_weekend" not in live.drifted_features
+    assert "is_weekend" in week.drifted_features  # a week of weekdays only is a shift
+    assert optimizer.tick()[-1].reason == "no retrain due"
+    assert kinds(store, registry_config) == []
 
 
 def test_two_optimizers_never_retrain_at_once(
