@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export AUDITLENS_DATA_DIR="${AUDITLENS_DATA_DIR:-.auditlens}"
 export AUDITLENS_API_PORT="${AUDITLENS_API_PORT:-8080}"
+# The optimizer of the demo looks every 10 s instead of every minute, and judges drift
+# over the last hour: the demo streams days of events within a minute or two.
+export AUDITLENS_OPTIMIZER_INTERVAL_S="${AUDITLENS_OPTIMIZER_INTERVAL_S:-10}"
+export AUDITLENS_OPTIMIZER_WINDOW="${AUDITLENS_OPTIMIZER_WINDOW:-1h}"
 mkdir -p "$AUDITLENS_DATA_DIR"
 auditlens() { "$PY" -m service.cli "$@"; }
 
@@ -49,7 +53,13 @@ CONSOLE_KEY=$(auditlens keys create --role analyst --name console | tail -n 1)
 "$PY" -m service.cli serve >"$AUDITLENS_DATA_DIR/serve.log" 2>&1 &
 SERVE_PID=$!
 auditlens replay --data "$DEMO/test.jsonl" --topic "$TOPIC"
-"$PY" deploy/summary.py --key "$KEY" --labels "$DEMO/labels.csv"
+"$PY" deploy/summary.py --key "$KEY" --labels "$DEMO/labels.csv" --await-optimizer 300
+echo
+echo "== live drift of the champion: auditlens drift --window 1h =="
+auditlens drift --window 1h --top 10
+echo
+echo "== every version against its goals: auditlens report =="
+auditlens report --svg "$AUDITLENS_DATA_DIR/report.svg"
 echo
 echo "analyst console: http://127.0.0.1:$AUDITLENS_API_PORT/ui/"
 echo "  sign in with the analyst key $CONSOLE_KEY"

@@ -37,11 +37,48 @@ def consumed(base: str) -> float:
     )
 
 
+def optimizer_last_tick(base: str) -> float:
+    """When the optimizer last began a look at the models (0: it has not, or no answer)."""
+    try:
+        text = httpx.get(f"{base}/metrics").text
+    except httpx.TransportError:
+        return 0.0
+    for line in text.splitlines():
+        if line.startswith("auditlens_optimizer_last_tick_timestamp_seconds "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def await_optimizer(base: str, timeout_s: float) -> bool:
+    """Wait until the optimizer has finished one look begun after the stream was scored.
+
+    Ticks run one after another, so a tick that starts after that one means it ended,
+    whatever it did (a retrain from the archive takes a minute or so).
+    """
+    started, first = time.time(), 0.0
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        tick = optimizer_last_tick(base)
+        if not first and tick > started:
+            first = tick
+        elif first and tick > first:
+            return True
+        time.sleep(1)
+    return False
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--key", required=True)
     parser.add_argument("--labels", type=Path)
     parser.add_argument("--timeout", type=float, default=180)
+    parser.add_argument(
+        "--await-optimizer",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="then wait up to this long for the optimizer's look at the stream",
+    )
     args = parser.parse_args()
     host = os.environ.get("AUDITLENS_API_HOST", "127.0.0.1")
     base = f"http://{host}:{os.environ['AUDITLENS_API_PORT']}"
@@ -75,6 +112,10 @@ def main() -> None:
     print(
         f"MLflow: sqlite:///{tracking}  (browse: .venv/bin/mlflow ui --backend-store-uri sqlite:///{tracking})"
     )
+    if args.await_optimizer:
+        print("\nthe optimizer takes a look at the stream (it retrains when drift says so) ...")
+        if not await_optimizer(base, args.await_optimizer):
+            print(f"  it has not finished within {args.await_optimizer:g} s; see the log")
 
 
 if __name__ == "__main__":

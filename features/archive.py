@@ -207,6 +207,18 @@ def _day(directory: str) -> date | None:
         return None
 
 
+def newest_day(root: str) -> date | None:
+    """The latest event day a local archive holds (None: empty, or not a local archive).
+
+    Retraining counts its window back from here, not from today: a backfill or a
+    replay of older events is archived under the days the events happened.
+    """
+    if not is_local(root) or not _local(root).is_dir():
+        return None
+    days = [_day(d.name) for d in _local(root).glob("source=*/date=*") if any(d.iterdir())]
+    return max((d for d in days if d is not None), default=None)
+
+
 @dataclass
 class ArchiveRead:
     """The archived events, and the files that could not be read (skipped, with why)."""

@@ -415,9 +415,9 @@ def _keys(args: argparse.Namespace, store: Store) -> int:
 
 
 def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
-    from training.retrain import retrain
+    from training.retrain import retrain, window_start
 
-    since = args.since or parse_since(f"{settings.retrain_window_days}d")
+    since = args.since or window_start(settings.resolved_archive_url, settings.retrain_window_days)
     with _training_run(args, settings) as progress:
         result = retrain(
             _registry_config(settings),

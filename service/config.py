@@ -91,9 +91,10 @@ class Settings(BaseSettings):
         "counts as drift (the optimizer retrains) and bounds the gate's alert-rate check.",
     )
     optimizer_window: str = Field(
-        default="1h",
+        default="24h",
         description="The live window the optimizer judges drift and alert rate over "
-        "(e.g. `15m`, `1h`, `24h`).",
+        "(e.g. `15m`, `1h`, `24h`); a window shorter than a day compares one part of the "
+        "daily cycle with training that spans whole days.",
     )
     optimizer_interval_s: float = Field(
         default=60.0, gt=0, description="How often the optimizer looks at the models."

@@ -478,6 +478,7 @@ class ScorerLoop:
                     and self.version_source() in (None, self.model.version)
                 ):
                     self.registry_reachable = True
+                    self._watch_shadow()  # a new challenger moves no champion
                     continue
                 loaded = self.model_source()
             except IncompatibleModelError as exc:

@@ -12,8 +12,9 @@ on live evidence (shadow scoring), not on the data it was trained on.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
+from features.archive import newest_day
 from models.registry_config import RegistryConfig
 from training.progress import Progress
 from training.train import TrainingOptions, TrainingResult, train
@@ -26,6 +27,13 @@ class RetrainResult:
     since: date | None
     excluded_true_positives: int
     benign_weighted: int
+
+
+def window_start(archive_url: str, days: int, today: date | None = None) -> date:
+    """The first day of the last ``days`` days of the archive: counted back from its
+    newest event day (a backfill or replay of older events included), else from today."""
+    newest = newest_day(archive_url) or today or datetime.now(UTC).date()
+    return newest - timedelta(days=days - 1)
 
 
 def retrain(

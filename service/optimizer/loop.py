@@ -246,7 +246,13 @@ class Optimizer:
         trigger = self._retrain_trigger(champion)
         if trigger is None:
             return Action("idle", None, "no retrain due")
-        since = (self.clock() - timedelta(days=self.settings.retrain_window_days)).date()
+        from training.retrain import window_start  # the training stack: only when retraining
+
+        since = window_start(
+            self.settings.resolved_archive_url,
+            self.settings.retrain_window_days,
+            self.clock().date(),
+        )
         try:
             version = self.retrain_fn(since)
         except Exception as exc:

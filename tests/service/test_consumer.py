@@ -7,6 +7,7 @@ is covered by ``tests/integration/test_delivery.py``.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -296,3 +297,33 @@ def test_the_champion_itself_is_not_shadow_scored(
     loop.refresh_model()
     assert loop.shadow_model is None
     assert loaded == []
+
+
+def test_a_new_challenger_is_found_while_the_champion_stays(
+    settings: Settings, tmp_path: Path, scoring_model: LoadedModel
+) -> None:
+    """The model watcher finds a challenger registered under an unchanged champion."""
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    store.create_schema()
+    challenger = dataclasses.replace(scoring_model, version="8")
+    loop = ScorerLoop(
+        settings.model_copy(update={"model_refresh_s": 0.05}),
+        store,
+        lambda: scoring_model,
+        version_source=lambda: scoring_model.version,
+        shadow=ShadowSource(version=lambda: "8", load=lambda v: challenger),
+    )
+    loop.model = scoring_model
+    watcher = threading.Thread(target=loop._watch_models, daemon=True)
+    watcher.start()
+    try:
+        deadline = time.monotonic() + 10
+        while loop._shadow_offered is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        loop._stop.set()
+        watcher.join()
+    loop.refresh_model()
+
+    assert loop.model is scoring_model
+    assert loop.shadow_model is challenger

@@ -194,7 +194,7 @@ def test_drift_on_a_feature_triggers_a_retrain_and_a_steady_stream_does_not(
     actions = optimizer.tick()
 
     assert actions[-1].kind == "retrained"
-    assert actions[-1].reason.startswith("drift over 1h: feature PSI")
+    assert actions[-1].reason.startswith("drift over 24h: feature PSI")
     assert shifted_feature(model) in actions[-1].reason
     assert len(trained) == 1
     assert kinds(store, registry_config) == [("2", "retrained")]
