@@ -50,7 +50,12 @@ def retrain(
     from models import registry
 
     verdicts = read_verdicts(store_url)
+    # The challenger continues the champion's history, so the archived events get the
+    # features the scorers gave them (a history started afresh makes everything look
+    # newer than it is live, and calibrates the challenger to that).
+    champion = registry.load(config, "champion")
     options = TrainingOptions(
+        history=champion.model.baseline_state if champion is not None else None,
         exclude_event_ids=verdicts.true_positive,
         benign_event_ids=verdicts.benign,
         benign_weight=benign_weight,

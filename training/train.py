@@ -11,7 +11,7 @@ import logging
 import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from training.exceptions import TrainingError
 from training.progress import Progress, Silent, stage
 
 log = logging.getLogger(__name__)
+HISTORY_END = "history_end"  # EntityState.metadata: the last event time the history holds
 MIN_TRAINING_EVENTS = 300  # enough for the warm-up, five calibration folds and a tail fit
 TRACKED_PACKAGES = ("polars", "numpy", "scikit-learn", "pyod", "mlflow", "auditlens")
 
@@ -65,6 +66,10 @@ class TrainingOptions:
     benign_weight: int = 1
     archive: str | None = None  # the archive's root, to read events from
     since: date | None = None  # with ``archive``: events of this day and later
+    # The history to continue (a retrain continues the champion's): only events after
+    # its end are read into it and fitted, and no warm-up is needed. One that does not
+    # record its end (trained before it was recorded) is not continued.
+    history: EntityState | None = None
 
 
 def data_fingerprint(events: pl.DataFrame) -> str:
@@ -174,12 +179,20 @@ def train(
 ) -> TrainingResult:
     """Read, compute features, fit, evaluate, register (and promote through the gate)."""
     progress = progress or Silent()
-    state = EntityState()
+    # A history that does not record its end cannot be continued safely: start afresh.
+    history_end = options.history.metadata.get(HISTORY_END) if options.history else None
+    state = options.history.copy() if options.history and history_end else EntityState()
     with stage(progress, "reading events") as said:
         events, rejected = _read(
             paths, state, options.topic, options.bootstrap_servers, options.archive, options.since
         )
-        said(f"{events.height:,} events, {rejected:,} inputs rejected")
+        if history_end:
+            # Events the history already holds would count twice: only later ones.
+            end = datetime.fromisoformat(history_end)
+            events = events.filter(pl.col("event_time") > end)
+            said(f"{events.height:,} events after the history's end {end:%Y-%m-%d %H:%M}")
+        else:
+            said(f"{events.height:,} events, {rejected:,} inputs rejected")
     if events.height == 0:
         where = [
             *map(str, paths),
@@ -198,9 +211,14 @@ def train(
     with stage(progress, "computing features") as said:
         features = compute_features(training_events, state)
         said(f"{len(FEATURE_NAMES)} features of {features.height:,} events")
+    newest = features["event_time"].max()
+    if isinstance(newest, datetime):
+        state.metadata[HISTORY_END] = newest.isoformat()
     # History features are immature at the start of the data (everything is "first seen");
-    # the detectors learn from events after a warm-up, the state from all of them.
-    warm = features.slice(int(features.height * options.warmup_fraction))
+    # the detectors learn from events after a warm-up, the state from all of them. A
+    # continued history is mature from its first event.
+    warmup = 0.0 if history_end else options.warmup_fraction
+    warm = features.slice(int(features.height * warmup))
     with stage(progress, f"fitting {', '.join(options.detectors)}") as said:
         model = ScoringModel.train(
             warm,
@@ -245,7 +263,8 @@ def train(
         or (f"last {options.validation_fraction:g} of the data" if validation is not None else ""),
         "excluded_events": len(options.exclude_event_ids),
         "benign_weight": options.benign_weight,
-        "warmup_fraction": options.warmup_fraction,
+        "warmup_fraction": warmup,
+        "history": f"continued from {history_end}" if history_end else "fresh",
         **{k: v for k, v in model.params.items() if k not in ("detectors", "alert_rate", "seed")},
     }
     tags = {

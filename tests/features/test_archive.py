@@ -140,3 +140,11 @@ def test_closed_days_are_merged_into_one_file_per_partition(tmp_path: Path) -> N
     assert sorted(read.events["event_id"]) == sorted(rows["event_id"])
     on_disk = pl.concat([pl.read_parquet(tmp_path / f) for f in after])
     assert on_disk.height == 600, "merging neither drops nor repeats a row"
+
+
+def test_the_newest_day_is_the_latest_event_day_archived(tmp_path: Path) -> None:
+    assert archive.newest_day(str(tmp_path / "none")) is None
+    rows = archived(synthetic_events(300, seed=4))
+    archive.write_range(str(tmp_path), rows, "audit", 0, 0, 300)
+    assert archive.newest_day(str(tmp_path)) == rows["event_time"].dt.date().max()
+    assert archive.newest_day("s3://bucket/auditlens") is None  # not listed: callers fall back
