@@ -13,6 +13,7 @@ from a changed one, not whether attacks move it.
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,13 +51,22 @@ def main() -> None:
     generate(root / "default", args.seed, args.days, args.events_per_day)
     generate(root / "grown", args.seed, args.days, args.events_per_day, profile=GROWN)
     data = root / "data"
+    shutil.rmtree(data, ignore_errors=True)  # a fresh registry: version 1 is this run's
     subprocess.run(
-        [sys.executable, "-m", "service.cli", "train", "--data", str(root / "default/train.jsonl")],
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "train",
+            "--data",
+            str(root / "default/train.jsonl"),
+            "--promote",
+        ],
         env={"AUDITLENS_DATA_DIR": str(data), "PATH": "/usr/bin:/bin"},
         check=True,
         capture_output=True,
     )
-    model = load(RegistryConfig(f"sqlite:///{data / 'mlflow.db'}", data / "mlflow-artifacts"), "1")
+    model = load(RegistryConfig(f"sqlite:///{data / 'mlflow.db'}", data / "mlflow-artifacts"))
     assert model is not None
     assert model.model.reference is not None
     reference = model.model.reference
