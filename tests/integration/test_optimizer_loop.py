@@ -181,7 +181,8 @@ def test_a_shifted_environment_is_retrained_shadowed_and_promoted_without_loss(
         processes,
     )
     optimizer = processes.serve(env, role="optimizer")
-    time.sleep(8)  # a few ticks
+    wait_for("the optimizer", lambda: "service.optimizer.loop" in processes.full_logs(), processes)
+    time.sleep(5)  # its first tick is at its start, then one every 2 s
     optimizer.terminate()
     optimizer.wait(timeout=60)
     assert "optimizer: " not in processes.full_logs(), "period one started a retrain"
