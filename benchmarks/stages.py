@@ -77,6 +77,11 @@ def run(
             workload.timings["normalize_s"],
         ),
         _stage("rows to frame (to_frame)", workload.events, workload.timings["to_frame_s"]),
+        _stage(
+            "decode + normalize in columns (normalize_messages + parse_event_times)",
+            workload.events,
+            workload.timings["columnar_s"],
+        ),
     ]
 
     features, seconds = timed(lambda: compute_features(events, scoring.baseline_state.copy()))
@@ -204,7 +209,7 @@ def _score_like_scorer(
     batches: list[list[dict[str, Any]]] = []
     for offset in range(0, len(records), batch_rows):
         batch = records[offset : offset + batch_rows]
-        _, _, rows = loop.score_records(batch, BatchOutcome(messages=len(batch)))
+        _, rows = loop.score_records(batch, BatchOutcome(messages=len(batch)))
         batches.append(rows)
     return batches
 

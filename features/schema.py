@@ -58,6 +58,8 @@ NORMALIZED_SCHEMA: dict[str, pl.DataType] = {
     "severity": pl.String(),
     "raw": pl.String(),
 }
+# The adapters' rows before their times are parsed (once per batch, see to_frame).
+TEXT_SCHEMA: dict[str, pl.DataType] = {**NORMALIZED_SCHEMA, "event_time": pl.String()}
 
 
 def to_frame(events: list[NormalizedEvent]) -> tuple[pl.DataFrame, list[int]]:
@@ -76,12 +78,23 @@ def to_frame(events: list[NormalizedEvent]) -> tuple[pl.DataFrame, list[int]]:
     >>> frame["event_id"].to_list(), rejected
     (['a'], [1])
     """
-    text_schema = {**NORMALIZED_SCHEMA, "event_time": pl.String()}
-    frame = pl.DataFrame(events, schema=text_schema).with_columns(
-        pl.col("event_time").str.to_datetime(
-            format=RFC3339, time_zone="UTC", time_unit="us", strict=False
-        )
+    frame, rejected = parse_event_times(
+        pl.DataFrame(events, schema=TEXT_SCHEMA).with_row_index("_position")
     )
-    valid = frame["event_time"].is_not_null()
-    rejected = (~valid).arg_true().to_list()
-    return (frame.filter(valid) if rejected else frame), rejected
+    return frame.drop("_position"), rejected["_position"].to_list()
+
+
+def parse_event_times(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Parse the ``event_time`` text of normalized rows, vectorised, once per batch.
+
+    Returns ``(parsed, rejected)``: the rows with a valid time (``event_time`` as
+    :data:`EVENT_TIME_TYPE`), and the others as they came (their time still text),
+    for the caller to report.
+    """
+    times = frame["event_time"].str.to_datetime(
+        format=RFC3339, time_zone="UTC", time_unit="us", strict=False
+    )
+    valid = times.is_not_null()
+    if valid.all():
+        return frame.with_columns(times), frame.clear()
+    return frame.with_columns(times).filter(valid), frame.filter(~valid)

@@ -47,10 +47,9 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError
 from kafka.structs import OffsetAndMetadata
 
-from features.decode import normalize_message
-from features.exceptions import FeatureError
+from features.columnar import MESSAGE, normalize_messages
 from features.pipeline import compute_features
-from features.schema import NormalizedEvent, to_frame
+from features.schema import parse_event_times
 from features.state import EntityState
 from models.bundle import LoadedModel
 from models.exceptions import IncompatibleModelError
@@ -589,13 +588,13 @@ class ScorerLoop:
             return outcome
         self.progress.started()
         started = time.perf_counter()
-        events, origin, rows = self.score_records(records, outcome)
+        events, rows = self.score_records(records, outcome)
         # Step 4: durable, idempotent store.
         outcome.anomalies_stored = self._store_until_taken(rows)
         self._store_shadow_rows()
         # Step 5: dead letters out before the offsets can move.
         self._send_dead_letters(producer, outcome.dead_letters)
-        self._observe(records, events, origin, outcome, time.perf_counter() - started)
+        self._observe(records, events, outcome, time.perf_counter() - started)
         self.progress.finished(backlog=self._observe_lag(consumer))
         return outcome
 
@@ -648,74 +647,75 @@ class ScorerLoop:
 
     def score_records(
         self, records: list[ConsumerRecord], outcome: BatchOutcome
-    ) -> tuple[list[NormalizedEvent], list[ConsumerRecord], list[dict[str, Any]]]:
-        """Steps 2 and 3: the batch's events, the message of each, and the anomaly rows.
+    ) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+        """Steps 2 and 3: the batch's normalized events and the anomaly rows to store.
 
-        Bad messages and poison events land in ``outcome.dead_letters``; no broker
-        call is made here, so the step can be exercised with plain records.
+        The events' ``_origin`` is the index, in ``records``, of the message each came
+        from. Bad messages and poison events land in ``outcome.dead_letters``; no
+        broker call is made here, so the step can be exercised with plain records.
         """
-        # Step 2: decode + normalize; remember which message (and partition) each event
-        # came from.
-        events: list[NormalizedEvent] = []
-        origin: list[ConsumerRecord] = []
-        by_partition: dict[TopicPartition, list[int]] = {}
-        for record in records:
-            tp = TopicPartition(record.topic, record.partition)
-            self.next_offsets[tp] = max(self.next_offsets.get(tp, 0), record.offset + 1)
-            source = self.settings.pinned_sources.get(record.topic)
-            try:
-                normalized = normalize_message(
-                    record.value or b"", source, self.settings.max_message_bytes
-                )
-            except FeatureError as exc:
-                outcome.dead_letters.append(
-                    DeadLetter(record, type(exc).__name__, exc.reason, str(exc))
-                )
-                continue
-            state = self.states.get(tp)
-            normalized = state.reports.new_or_changed(normalized)
-            by_partition.setdefault(tp, []).extend(
-                range(len(events), len(events) + len(normalized))
+        # Step 2: bytes -> normalized frame, in columns (features.columnar).
+        partition_of = [TopicPartition(r.topic, r.partition) for r in records]
+        partitions = list(dict.fromkeys(partition_of))
+        code = {tp: position for position, tp in enumerate(partitions)}
+        for record, tp in zip(records, partition_of, strict=True):
+            if record.offset >= self.next_offsets.get(tp, 0):
+                self.next_offsets[tp] = record.offset + 1
+        pinned = self.settings.pinned_sources
+        decoded = normalize_messages(
+            [r.value or b"" for r in records],
+            [pinned.get(r.topic) for r in records],
+            self.settings.max_message_bytes,
+            # Policy reports are re-sent whole: score only results that are new or changed.
+            keep=lambda index, rows: self.states.get(partition_of[index]).reports.new_or_changed(
+                rows
+            ),
+        )
+        for index, error in decoded.errors:
+            outcome.dead_letters.append(
+                DeadLetter(records[index], type(error).__name__, error.reason, str(error))
             )
-            events.extend(normalized)
-            origin.extend([record] * len(normalized))
+        events = decoded.frame.rename({MESSAGE: "_origin"})
+        frame, bad_times = parse_event_times(events)
+        for event_id, event_time, index in bad_times.select(
+            "event_id", "event_time", "_origin"
+        ).iter_rows():
+            outcome.dead_letters.append(
+                DeadLetter(
+                    records[index],
+                    "AdapterError",
+                    "bad_timestamp",
+                    f"event {event_id!r}: unparseable time {event_time!r}",
+                )
+            )
         # Step 3: features per partition (each has its own history), then one scoring call.
+        partition_codes = pl.Series("_partition", [code[tp] for tp in partition_of], pl.Int32)
+        frame = frame.with_columns(partition_codes.gather(frame["_origin"]))
         featured = [
             piece
-            for tp, indexes in by_partition.items()
-            for piece in self._featurize(events, origin, indexes, tp, outcome)
+            for (position,), part in frame.partition_by(
+                "_partition", maintain_order=True, as_dict=True
+            ).items()
+            for piece in self._featurize(
+                part.drop("_partition"), partitions[int(position)], records, outcome
+            )
         ]
-        return events, origin, self._score(featured, origin, outcome)
+        return events, self._score(featured, records, outcome)
 
     def _featurize(
         self,
-        events: list[NormalizedEvent],
-        origin: list[ConsumerRecord],
-        indexes: list[int],
+        frame: pl.DataFrame,
         tp: TopicPartition,
+        origin: list[ConsumerRecord],
         outcome: BatchOutcome,
     ) -> list[tuple[pl.DataFrame, npt.NDArray[np.float64]]]:
-        """One partition's events as frames (``_origin`` = index into ``origin``) with features.
+        """One partition's events (``_origin`` = index into ``origin``) with features.
 
         An event whose features cannot be computed is isolated and dead-lettered;
         the partition's history advances past every other event.
         """
         model = self.model
         assert model is not None
-        frame, bad_times = to_frame([events[i] for i in indexes])
-        for position in bad_times:
-            event = events[indexes[position]]
-            outcome.dead_letters.append(
-                DeadLetter(
-                    origin[indexes[position]],
-                    "AdapterError",
-                    "bad_timestamp",
-                    f"event {event['event_id']!r}: unparseable time {event['event_time']!r}",
-                )
-            )
-        rejected = set(bad_times)
-        kept = [index for position, index in enumerate(indexes) if position not in rejected]
-        frame = frame.with_columns(pl.Series("_origin", kept, dtype=pl.Int64))
         state = self.states.get(tp)
 
         def featurize(part: pl.DataFrame) -> list[tuple[pl.DataFrame, npt.NDArray[np.float64]]]:
@@ -872,25 +872,23 @@ class ScorerLoop:
     def _observe(
         self,
         records: list[ConsumerRecord],
-        events: list[NormalizedEvent],
-        origin: list[ConsumerRecord],
+        events: pl.DataFrame,
         outcome: BatchOutcome,
         seconds: float,
     ) -> None:
-        if events:
+        topics = pl.Series("topic", [r.topic for r in records], dtype=pl.String)
+        if events.height:
             counts = (
-                pl.DataFrame(
-                    {"topic": [r.topic for r in origin], "source": [e["source"] for e in events]}
-                )
+                events.select(topics.gather(events["_origin"]), "source")
                 .group_by("topic", "source")
                 .len()
             )
             for topic, source, count in counts.iter_rows():
                 metrics.EVENTS_CONSUMED.labels(topic, source).inc(count)
-        for topic, count in Counter(r.topic for r in records).items():
+        for topic, count in topics.value_counts().iter_rows():
             metrics.MESSAGES_CONSUMED.labels(topic).inc(count)
-        for letter in outcome.dead_letters:
-            metrics.DEAD_LETTERS.labels(letter.reason).inc()
+        for reason, count in Counter(letter.reason for letter in outcome.dead_letters).items():
+            metrics.DEAD_LETTERS.labels(reason).inc(count)
         metrics.ANOMALIES_STORED.inc(outcome.anomalies_stored)
         metrics.BATCH_SIZE.observe(len(records))
         metrics.BATCH_SECONDS.observe(seconds)

@@ -31,7 +31,7 @@ def test_scored_events_are_archived_at_the_checkpoint_with_score_and_model(
     loop: ScorerLoop,
 ) -> None:
     root = loop.settings.resolved_archive_url
-    _, _, rows = loop.score_records(stream(), BatchOutcome())
+    _, rows = loop.score_records(stream(), BatchOutcome())
     with pytest.raises(Exception, match="no archive"):
         read_archive(root)  # nothing before the checkpoint
     loop.checkpoint(None, PARTITIONS, commit=False)  # type: ignore[arg-type]

@@ -83,7 +83,7 @@ def test_a_batch_scores_as_each_partition_would_alone(
     assign(loop)
     records = stream()
     outcome = BatchOutcome(messages=len(records))
-    _, _, rows = loop.score_records(records, outcome)
+    _, rows = loop.score_records(records, outcome)
 
     [letter] = outcome.dead_letters
     assert (letter.reason, letter.record.value) == ("not_json", b"this is not json")
@@ -130,7 +130,7 @@ def test_a_poison_event_is_dead_lettered_and_the_rest_of_the_batch_is_scored(
     deletion = k8s_event("d-1", start, user="user1@example.com", verb="delete", namespace="team-1")
     records.append(record(1, 61, orjson.dumps(deletion)))
     outcome = BatchOutcome(messages=len(records))
-    _, _, rows = loop.score_records(records, outcome)
+    _, rows = loop.score_records(records, outcome)
 
     by_reason = {letter.reason: letter for letter in outcome.dead_letters}
     assert sorted(letter.reason for letter in outcome.dead_letters) == [
@@ -146,7 +146,7 @@ def test_a_poison_event_is_dead_lettered_and_the_rest_of_the_batch_is_scored(
     clean = ScorerLoop(loop.settings, loop.store, lambda: None)
     clean.model = scoring_model
     assign(clean)
-    _, _, expected = clean.score_records(stream(), BatchOutcome())
+    _, expected = clean.score_records(stream(), BatchOutcome())
     assert expected
     assert {r["event_key"]: r["score"] for r in rows} == {
         r["event_key"]: r["score"] for r in expected
@@ -266,7 +266,7 @@ def test_a_challenger_is_shadow_scored_on_the_same_events_and_never_alerts(
     challenger = dataclasses.replace(scoring_model, version="8")
     loop._swap_shadow(challenger)
     assign(loop)
-    _, _, rows = loop.score_records(stream(), BatchOutcome())
+    _, rows = loop.score_records(stream(), BatchOutcome())
     loop._store_until_taken(rows)
     loop._store_shadow_rows()
 
