@@ -23,8 +23,10 @@ unspecified; no audit source writes it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 import polars as pl
 
@@ -105,15 +107,88 @@ SCHEMAS = {k8s_audit.SOURCE: K8S_SCHEMA, cloudtrail.SOURCE: CLOUDTRAIL_SCHEMA}
 # only claimed when its parsed fields show the source.
 SOURCE_MARKS = {k8s_audit.SOURCE: "audit.k8s.io/", cloudtrail.SOURCE: '"eventSource"'}
 
-# Screens on the message text, each a reason to leave the message to the adapters.
-# A JSON number with a fraction or exponent, or too long for 64 bits, after a key (the
-# colon follows a quote, which inside a text would be escaped) or in an array: the
-# reader writes it into a text column in another notation than Python's ``str``.
-_FLOAT_NUMBER = r'(?:":|[\[,])\s*-?[0-9]+(?:[.eE]|[0-9]{18})'
+# Screens on the message text, each a reason to leave the message to the adapters. They
+# are alternatives of one regular expression per source, so the text is scanned once.
+# A raw line break: a pretty-printed message would be two NDJSON lines to the reader.
+_LINE_BREAK = r"[\n\r]"
 # An escaped lone surrogate is invalid JSON to the adapters' parser, not to the reader.
 _SURROGATE_ESCAPE = r"\\u[dD][89abAB]"
-# A status code written as text: the reader would parse it, the adapter rejects it.
-_QUOTED_CODE = r'"code"\s*:\s*"'
+# A key written with an escape (``"verb\u0020"``, ``"a\/b"``): the key screens below
+# read keys as written, the reader reads them decoded.
+_ESCAPED_KEY = r'\\[^"]*"\s*:'
+
+
+def _valued(keys: Sequence[str], starts: str) -> str:
+    """A screen for any of ``keys`` holding a JSON value that starts with a character of
+    the class ``starts``.
+
+    The reader writes an object or array read into a text column as JSON text, and a
+    number or boolean as its digits or word (a fraction in another notation than
+    Python's ``str``); the adapters reject such values, skip them or write them their
+    own way. A key of the same name elsewhere in the message only costs the fast path.
+    """
+    names = "|".join(re.escape(key) for key in sorted(set(keys)))
+    return f'"(?:{names})"\\s*:\\s*[{starts}]'
+
+
+def _screen_pattern(*alternatives: str) -> str:
+    return "|".join([_LINE_BREAK, _SURROGATE_ESCAPE, _ESCAPED_KEY, *alternatives])
+
+
+# The text fields each source's rows are made of, by their (last) key.
+_K8S_TEXT_KEYS = (
+    "stage",
+    "auditID",
+    "verb",
+    "userAgent",
+    "requestReceivedTimestamp",
+    "stageTimestamp",
+    "username",
+    "resource",
+    "subresource",
+    "name",
+    "namespace",
+    *_K8S_ANNOTATIONS,
+)
+_CLOUDTRAIL_TEXT_KEYS = (
+    "eventSource",
+    "eventName",
+    "eventID",
+    "eventTime",
+    "@timestamp",
+    "awsRegion",
+    "recipientAccountId",
+    "errorCode",
+    "sourceIPAddress",
+    "userAgent",
+    "ConsoleLogin",
+    "MFAUsed",
+    "type",
+    "ARN",
+    "ARNPrefix",
+    "userName",
+    "arn",
+    "principalId",
+    "invokedBy",
+    "accountId",
+    "userId",
+    *cloudtrail.OBJECT_PARAMETERS,
+)
+# Per source: a text field holding anything but text or null, and the source's own cases.
+UNSURE = {
+    k8s_audit.SOURCE: _screen_pattern(
+        _valued(_K8S_TEXT_KEYS, '^"n'),
+        # The adapter writes a first address that is not text with Python's ``str``.
+        r'"sourceIPs"\s*:\s*\[\s*[^"\]\s]',
+        # A status code that is not an integer of 64 bits, or null: the adapter rejects it.
+        r'"code"\s*:\s*(?:[^\-0-9n\s]|-?[0-9]+[.eE]|-?[0-9]{19})',
+    ),
+    cloudtrail.SOURCE: _screen_pattern(
+        _valued(_CLOUDTRAIL_TEXT_KEYS, '^"n'),
+        # A resource that is not an object: the adapter rejects it.
+        r'"resources"\s*:\s*\[\s*[^{\]\s]',
+    ),
+}
 
 
 @dataclass
@@ -144,11 +219,12 @@ def normalize_messages(
     """
     if len(values) != len(sources):
         raise ValueError("one source (or None) per message")
-    text = pl.Series("text", values, dtype=pl.Binary).cast(pl.String, strict=False)
+    text = _as_text(values)
     screened = _screen(text, pl.Series("source", sources, dtype=pl.String), max_bytes)
     frames: list[pl.DataFrame] = []
     claimed: set[int] = set()
-    for (group,), candidates in screened.filter(pl.col("group").is_not_null()).group_by("group"):
+    for (group,), marked in screened.filter(pl.col("group").is_not_null()).group_by("group"):
+        candidates = marked.filter(~pl.col("text").str.contains(UNSURE[str(group)]))
         for chunk, parsed in _read_chunks(candidates, values, SCHEMAS[str(group)]):
             if parsed is None:
                 continue
@@ -183,22 +259,30 @@ def normalize_messages(
     return batch
 
 
+def _as_text(values: Sequence[bytes]) -> pl.Series:
+    """The messages as text; a message that is not UTF-8 is null (left to the adapters).
+
+    One cast for the batch; only a batch holding such a message is decoded one message
+    at a time, as polars refuses the whole cast.
+    """
+    binary = pl.Series("text", values, dtype=pl.Binary)
+    try:
+        return binary.cast(pl.String)
+    except pl.exceptions.ComputeError:
+        return pl.Series("text", [_utf8_or_none(value) for value in values], dtype=pl.String)
+
+
+def _utf8_or_none(value: bytes | None) -> str | None:
+    try:
+        return value.decode("utf-8") if value is not None else None
+    except UnicodeDecodeError:
+        return None
+
+
 def _screen(text: pl.Series, source: pl.Series, max_bytes: int) -> pl.DataFrame:
     """Which messages the columnar path may try, and as which source (``group``): one
     object per line-free message, in a form the reader and the adapters read alike."""
     body, pinned = pl.col("text"), pl.col("source")
-    readable = (
-        body.is_not_null()
-        & (body.str.len_bytes() <= max_bytes)
-        & body.str.strip_chars_start().str.starts_with("{")
-        # A line break (a pretty-printed message) would split it in two NDJSON lines;
-        # other raw control characters are invalid JSON, refused by the reader too.
-        & ~body.str.contains("\n", literal=True)
-        & ~body.str.contains("\r", literal=True)
-        & ~body.str.contains(_FLOAT_NUMBER)
-        & ~body.str.contains(_SURROGATE_ESCAPE)
-        & ~body.str.contains(_QUOTED_CODE)
-    ).fill_null(False)
     # The pinned source, else the first source whose mark the text shows.
     group = pl.coalesce(
         pl.when(pinned.is_in(COLUMNAR_SOURCES)).then(pinned),
@@ -207,6 +291,11 @@ def _screen(text: pl.Series, source: pl.Series, max_bytes: int) -> pl.DataFrame:
             for name, mark in SOURCE_MARKS.items()
         ),
     )
+    readable = (
+        body.is_not_null()
+        & (body.str.len_bytes() <= max_bytes)
+        & body.str.strip_chars_start().str.starts_with("{")
+    ).fill_null(False)
     return (
         pl.DataFrame([text, source])
         .with_row_index(MESSAGE)
@@ -235,17 +324,6 @@ def _read_chunks(
     return _read_chunks(candidates.slice(0, half), values, schema) + _read_chunks(
         candidates.slice(half), values, schema
     )
-
-
-def _blurred(column: pl.Expr) -> pl.Expr:
-    """A text column that held a JSON object or array: the reader wrote it as JSON text."""
-    return column.str.starts_with("{") | column.str.starts_with("[")
-
-
-def _number_like(column: pl.Expr) -> pl.Expr:
-    """Text that may have been a JSON number or boolean: adapters detecting a source
-    by ``isinstance(value, str)`` tell those apart, the reader's text does not."""
-    return column.str.contains(r"^(-?[0-9]+|true|false)$")
 
 
 def _normalize(source: str, chunk: pl.DataFrame, parsed: pl.DataFrame) -> pl.DataFrame:
@@ -280,6 +358,7 @@ def _path(name: str) -> pl.Expr:
 # --- Kubernetes audit ------------------------------------------------------------------
 
 
+@cache  # built once: building the expressions costs more than running them on a small batch
 def _k8s_rows() -> tuple[pl.Expr, list[pl.Expr]]:
     """Which audit events are claimed, and their rows; a claimed event of an unscored
     stage has a null ``event_id``, dropped by the caller, as the adapter yields none."""
@@ -293,38 +372,16 @@ def _k8s_rows() -> tuple[pl.Expr, list[pl.Expr]]:
     annotations = pl.col("annotations")
     decision = annotations.struct.field(_K8S_ANNOTATIONS[0])
     reason = annotations.struct.field(_K8S_ANNOTATIONS[1])
-    text_fields = [
-        stage,
-        pl.col("auditID"),
-        pl.col("verb"),
-        pl.col("userAgent"),
-        pl.col("requestReceivedTimestamp"),
-        pl.col("stageTimestamp"),
-        _path("user.username"),
-        _path("impersonatedUser.username"),
-        *(_path(f"objectRef.{part}") for part in ("resource", "subresource", "name", "namespace")),
-        decision,
-        reason,
-        first_ip,
-    ]
-    sure = (
-        (stage.is_not_null() & (stage != ""))
-        & (
-            ~scored
-            | (
-                (_text("auditID").is_not_null())
-                & (_text("verb").is_not_null())
-                & username.is_not_null()
-                & pl.coalesce(
-                    _text("requestReceivedTimestamp"), _text("stageTimestamp")
-                ).is_not_null()
-                # The adapter writes a first address that is null or a boolean
-                # with Python's ``str``: "None", "True".
-                & (ips.list.len().fill_null(0).eq(0) | first_ip.is_not_null())
-                & ~first_ip.is_in(["true", "false"]).fill_null(False)
-            )
+    # Text fields holding objects, arrays or non-text first addresses were screened out
+    # (UNSURE); what is left are the adapter's own refusals.
+    sure = (stage.is_not_null() & (stage != "")) & (
+        ~scored
+        | (
+            (_text("auditID").is_not_null())
+            & (_text("verb").is_not_null())
+            & username.is_not_null()
+            & pl.coalesce(_text("requestReceivedTimestamp"), _text("stageTimestamp")).is_not_null()
         )
-        & ~pl.any_horizontal([_blurred(column).fill_null(False) for column in text_fields])
     )
     claim = (
         (pinned | (pl.col("source").is_null() & is_audit)).fill_null(False)
@@ -407,6 +464,7 @@ def _no_earlier_adapter() -> pl.Expr:
     )
 
 
+@cache
 def _cloudtrail_rows() -> tuple[pl.Expr, list[pl.Expr]]:
     """Which CloudTrail records are claimed, and their rows (one per record)."""
     source, name = pl.col("eventSource"), pl.col("eventName")
@@ -415,8 +473,6 @@ def _cloudtrail_rows() -> tuple[pl.Expr, list[pl.Expr]]:
         pl.col("source").is_null()
         & source.is_not_null()
         & name.is_not_null()
-        & ~_number_like(source).fill_null(False)
-        & ~_number_like(name).fill_null(False)
         & (pl.col("eventVersion").is_not_null() | identity.is_not_null())
         & _no_earlier_adapter()
     )
@@ -424,44 +480,15 @@ def _cloudtrail_rows() -> tuple[pl.Expr, list[pl.Expr]]:
     first = pl.col("resources").list.first()
     event_time = pl.coalesce(pl.col("eventTime"), pl.col("@timestamp"))
     parameters = [_path(f"requestParameters.{key}") for key in cloudtrail.OBJECT_PARAMETERS]
-    identity_fields = [
-        _path(f"userIdentity.{key}")
-        for key in ("type", "userName", "arn", "principalId", "invokedBy", "accountId")
-    ] + [
-        _path("userIdentity.onBehalfOf.userId"),
-        _path("userIdentity.sessionContext.sessionIssuer.userName"),
-    ]
-    text_fields = [
-        source,
-        name,
-        pl.col("eventID"),
-        event_time,
-        pl.col("awsRegion"),
-        pl.col("recipientAccountId"),
-        pl.col("errorCode"),
-        pl.col("sourceIPAddress"),
-        pl.col("userAgent"),
-        _path("responseElements.ConsoleLogin"),
-        _path("additionalEventData.MFAUsed"),
-        first.struct.field("type"),
-        first.struct.field("ARN"),
-        first.struct.field("ARNPrefix"),
-        *identity_fields,
-        *parameters,
-    ]
+    # Text fields holding objects or arrays, and numbers or booleans where the adapter
+    # wants text, were screened out (UNSURE); what is left are the adapter's own refusals.
     sure = (
         (source != "")
         & (name != "")
         & _text("eventID").is_not_null()
         & (event_time != "")
-        # A time as a number is converted from the epoch by the adapter, a boolean
-        # rejected as a bad field.
-        & ~_number_like(event_time).fill_null(False)
-        # The adapter takes a request parameter only if it is text.
-        & ~pl.any_horizontal([_number_like(p).fill_null(False) for p in parameters])
         # A resource that is null, not an object, is rejected by the adapter.
         & (pl.col("resources").list.len().fill_null(0).eq(0) | first.is_not_null())
-        & ~pl.any_horizontal([_blurred(column).fill_null(False) for column in text_fields])
     )
     claim = (
         (pinned.fill_null(False) | detected.fill_null(False))

@@ -18,6 +18,10 @@ revoked, and when the scorer stops:
 6. snapshot each partition's entity state together with its next offset;
 7. commit those offsets.
 
+Steps 2 and 3 run in a scoring thread while the next batch is polled (steps 1, 4
+and 5 stay in the scorer's thread, in batch order); a checkpoint, a rebalance or a
+model swap first waits for the batch in flight and stores it (``settle``).
+
 Offsets therefore only move once the batches before them are stored *and* the
 entity state that includes them is on disk. After a crash the next owner of a
 partition resumes from its snapshot and that snapshot's offset: the replayed
@@ -36,6 +40,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -99,6 +104,9 @@ METADATA_MAX_AGE_MS = 5_000
 # coordinator may wait this long for the member the scorer was before it; a scorer that
 # dies is replaced after it too.
 SESSION_TIMEOUT_MS = 10_000
+# While a batch is being scored, how long a poll may wait before the scorer looks
+# whether the scoring thread is free again.
+IN_FLIGHT_POLL_MS = 5
 _GROUP_REFUSALS = (RebalanceInProgressError, CommitFailedError)
 
 
@@ -116,6 +124,16 @@ class BatchOutcome:
     events: int = 0
     anomalies_stored: int = 0
     dead_letters: list[DeadLetter] = field(default_factory=list)
+
+
+@dataclass
+class _InFlight:
+    """A polled batch handed to the scoring thread."""
+
+    records: list[ConsumerRecord]
+    outcome: BatchOutcome
+    started: float
+    scored: Future[tuple[pl.DataFrame, list[dict[str, Any]]]]
 
 
 def dead_letter_headers(letter: DeadLetter) -> list[tuple[str, bytes]]:
@@ -223,7 +241,13 @@ class ScorerLoop:
         # partitions: /readyz reads the coordinator's silence from them when asked, not
         # from a value the scorer thread would stop refreshing if a call blocked it.
         self._consumer: KafkaConsumer | None = None
+        self._producer: KafkaProducer | None = None
         self.joined_at: float | None = None
+        # The batch being scored while the next one is polled (see process_batch).
+        self._scoring_thread = ThreadPoolExecutor(1, thread_name_prefix="scoring")
+        self._in_flight: _InFlight | None = None
+        # A batch that failed while the rebalance listener settled it, raised after the poll.
+        self._failure: Exception | None = None
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -268,13 +292,13 @@ class ScorerLoop:
             # back from a restart would wait that long to be noticed.
             reconnect_backoff_max_ms=reconnect_ms,
         )
-        consumer.subscribe(self.settings.topic_list, listener=_Rebalance(self, consumer))
         producer = KafkaProducer(
             bootstrap_servers=servers,
             acks="all",
             linger_ms=5,
             reconnect_backoff_max_ms=reconnect_ms,
         )
+        consumer.subscribe(self.settings.topic_list, listener=_Rebalance(self, consumer, producer))
         return consumer, producer
 
     def run(self) -> None:
@@ -321,15 +345,23 @@ class ScorerLoop:
 
     def _consume(self) -> None:
         consumer, producer = self._connect()
-        self._consumer = consumer
+        self._consumer, self._producer = consumer, producer
         try:
             while not self._stop.is_set():
                 self.process_batch(consumer, producer)
                 if time.monotonic() - self.last_checkpoint >= self.settings.checkpoint_interval_s:
+                    self.settle(consumer, producer)
                     self.checkpoint(consumer, list(self.next_offsets))
-                self.refresh_model()
+                if self._offered is not None or self._shadow_offered is not None:
+                    self.settle(consumer, producer)  # a batch is scored by one model throughout
+                    self.refresh_model()
+            self.settle(consumer, producer)
             self.checkpoint(consumer, list(self.next_offsets))  # the final, forced checkpoint
         finally:
+            # A batch still being scored (the loop failed) is dropped: its offsets were
+            # never committed, so the partitions' next owners read it again.
+            self._abandon_in_flight()
+            self._producer = None
             self.assigned_partitions = 0
             self._consumer = None
             self.joined_at = None
@@ -402,6 +434,11 @@ class ScorerLoop:
             self._flush_drift()
         self.last_checkpoint = time.monotonic()
         metrics.CHECKPOINT_SECONDS.observe(time.perf_counter() - started)
+        log.debug(
+            "checkpoint of %d partitions: %.0f ms",
+            len(partitions),
+            (time.perf_counter() - started) * 1000,
+        )
         metrics.STATE_ENTITIES.set(self.states.entities())
         metrics.STATE_ROWS.set(self.states.size_rows())
         if claimed and commit:
@@ -551,6 +588,14 @@ class ScorerLoop:
                 break
             if records:
                 remaining_ms = min(remaining_ms, self.settings.batch_linger_ms)
+            in_flight = self._in_flight
+            if in_flight is not None and in_flight.scored.done():
+                if records:
+                    break  # the scoring thread is free: what arrived meanwhile is the batch
+                if self._producer is not None:
+                    self.settle(consumer, self._producer)  # its anomalies out without waiting
+            elif in_flight is not None:
+                remaining_ms = min(remaining_ms, IN_FLIGHT_POLL_MS)  # look at it again soon
             self.moved_partitions.clear()
             polled = consumer.poll(
                 timeout_ms=remaining_ms,
@@ -580,23 +625,64 @@ class ScorerLoop:
         self.assigned_partitions = len(consumer.assignment())
         return records
 
-    def process_batch(self, consumer: KafkaConsumer, producer: KafkaProducer) -> BatchOutcome:
+    def process_batch(self, consumer: KafkaConsumer, producer: KafkaProducer) -> None:
+        """Steps 1-5, pipelined: the next batch is polled while this one is scored.
+
+        Polling is Python work in kafka-python; decoding, features and scoring are
+        mostly polars, numpy and scikit-learn, which release the GIL. So the scoring
+        thread scores batch ``n`` while this thread fetches batch ``n + 1``; batch
+        ``n``'s anomalies are stored, its dead letters sent and its outcome counted
+        here, in order, before ``n + 1`` is handed over. At most one batch is in flight,
+        and every checkpoint, rebalance and model swap settles it first, so offsets
+        and snapshots only ever cover stored batches.
+        """
         records = self.poll_batch(consumer)
-        outcome = BatchOutcome(messages=len(records))
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
+        self.settle(consumer, producer)
         if not records:
             self.progress.polled(backlog=self._observe_lag(consumer))
-            return outcome
+            return
         self.progress.started()
-        started = time.perf_counter()
-        events, rows = self.score_records(records, outcome)
+        outcome = BatchOutcome(messages=len(records))
+        self._in_flight = _InFlight(
+            records,
+            outcome,
+            time.perf_counter(),
+            self._scoring_thread.submit(self.score_records, records, outcome),
+        )
+
+    def settle(self, consumer: KafkaConsumer, producer: KafkaProducer) -> None:
+        """Finish the batch in flight, if any: wait for its scores, then steps 4 and 5."""
+        batch, self._in_flight = self._in_flight, None
+        if batch is None:
+            return
+        events, rows = batch.scored.result()
+        scored = time.perf_counter()
         # Step 4: durable, idempotent store.
-        outcome.anomalies_stored = self._store_until_taken(rows)
+        batch.outcome.anomalies_stored = self._store_until_taken(rows)
         self._store_shadow_rows()
+        stored = time.perf_counter()
         # Step 5: dead letters out before the offsets can move.
-        self._send_dead_letters(producer, outcome.dead_letters)
-        self._observe(records, events, outcome, time.perf_counter() - started)
+        self._send_dead_letters(producer, batch.outcome.dead_letters)
+        self._observe(batch.records, events, batch.outcome, time.perf_counter() - batch.started)
         self.progress.finished(backlog=self._observe_lag(consumer))
-        return outcome
+        log.debug(
+            "batch of %d messages, %d events: scored %.0f ms after its poll, stored in %.0f ms",
+            len(batch.records),
+            batch.outcome.events,
+            (scored - batch.started) * 1000,
+            (stored - scored) * 1000,
+        )
+
+    def _abandon_in_flight(self) -> None:
+        batch, self._in_flight = self._in_flight, None
+        if batch is not None:
+            try:
+                batch.scored.result()  # let it end before the states are touched again
+            except Exception:
+                log.debug("the abandoned batch failed too", exc_info=True)
 
     def _store_shadow_rows(self) -> None:
         """Write the challenger's would-be anomalies once; evidence, so a store that fails
@@ -897,11 +983,16 @@ class ScorerLoop:
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     """Hands partition state over on a rebalance: save on revoke, restore (and seek) on assign."""
 
-    def __init__(self, loop: ScorerLoop, consumer: KafkaConsumer) -> None:
+    def __init__(
+        self, loop: ScorerLoop, consumer: KafkaConsumer, producer: KafkaProducer | None = None
+    ) -> None:
         self.loop = loop
         self.consumer = consumer
+        self.producer = producer
 
     def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        if not self._settle():
+            return  # nothing is snapshotted: the partitions resume from their last checkpoint
         self.loop.moved_partitions.update(revoked)
         self.loop.checkpoint(self.consumer, list(revoked), commit=False)
         for tp in revoked:
@@ -911,6 +1002,8 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
                 self.loop.archive.drop(tp)  # not checkpointed: the next owner reads them again
 
     def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        if not self._settle():
+            return
         self.loop.moved_partitions.update(assigned)
         for tp in assigned:
             self.loop.next_offsets.pop(tp, None)
@@ -933,3 +1026,19 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
                 self.consumer.seek_to_beginning(tp)
         self.loop.assigned_partitions = len(assigned)
         self.loop.joined_at = time.monotonic()
+
+    def _settle(self) -> bool:
+        """Store the batch in flight before partitions move: it may hold their records, and
+        the snapshots taken here must include it (this runs inside the scorer's poll).
+
+        kafka-python logs and swallows a listener's exception, so a batch that failed is
+        handed to the scorer thread to raise after the poll (it reconnects); False then.
+        """
+        if self.producer is None:
+            return True
+        try:
+            self.loop.settle(self.consumer, self.producer)
+        except Exception as exc:
+            self.loop._failure = exc
+            return False
+        return True
