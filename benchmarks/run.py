@@ -23,9 +23,11 @@ Writes ``benchmarks/results/<date>-<host>.json`` and ``.md`` (``-quick`` added f
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -43,7 +45,7 @@ from benchmarks.machine import describe
 from service.config import Settings
 
 RESULTS = Path(__file__).parent / "results"
-LOADS = [0.25, 0.5, 0.9]
+LOADS = [0.1, 0.25, 0.5, 0.9]
 T = TypeVar("T")
 
 
@@ -82,6 +84,24 @@ def finite(value: Any) -> Any:
     return value
 
 
+def source_revision() -> str | None:
+    """The commit the run measured (``+changes`` when the work tree differed from it)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return None
+    return f"{commit}{'+changes' if changed else ''}" if commit else None
+
+
 class Run:
     """The results of one run and the bookkeeping of its phases."""
 
@@ -91,11 +111,14 @@ class Run:
         self.results: dict[str, Any] = {
             "date": now.strftime("%Y-%m-%d %H:%M UTC"),
             "command": "python -m benchmarks.run " + " ".join(sys.argv[1:]),
+            "code": source_revision(),
             "machine": describe(),
             "settings": {
                 **{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
                 "scorer_batch_max_events": Settings().batch_max_events,
                 "scorer_batch_max_wait_ms": Settings().batch_max_wait_ms,
+                # Latency is measured as deployed: the scorer's default checkpoint interval.
+                "latency_checkpoint_interval": Settings().checkpoint_interval_s,
             },
             "phases": {},
             "errors": {},
@@ -126,6 +149,8 @@ class Run:
 
     def write(self) -> str:
         self.results["targets"] = report.targets(self.results)
+        if self.args.baseline is not None:
+            self.results["baseline"] = report.baseline(json.loads(self.args.baseline.read_text()))
         self.args.out.mkdir(parents=True, exist_ok=True)
         self.json_path.write_text(
             json.dumps(finite(self.results), indent=2, default=str, allow_nan=False) + "\n"
@@ -198,7 +223,10 @@ def _e2e_phases(run: Run, ctx: e2e.Context, load: workload.Workload) -> None:
         latency = run.phase(
             "e2e latency",
             lambda: e2e.latency(
-                ctx,
+                dataclasses.replace(
+                    ctx,
+                    checkpoint_interval_s=run.results["settings"]["latency_checkpoint_interval"],
+                ),
                 load.values,
                 load.keys,
                 load.message_of_event,
@@ -325,6 +353,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--phase-timeout", type=float, default=None, help="seconds per phase")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="an earlier run's JSON: each stage's rate then is shown beside today's",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     defaults = {

@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
@@ -159,7 +160,12 @@ def _k(column: str) -> str:
 
 def with_keys(events: pl.DataFrame) -> pl.DataFrame:
     """Null-safe key columns (null becomes the empty string), entity levels and the UTC hour."""
-    return events.with_columns(
+    return events.with_columns(_key_columns())
+
+
+@cache  # the expressions are the same for every batch; building them is not free
+def _key_columns() -> list[pl.Expr]:
+    return [
         *[pl.col(c).fill_null("").alias(_k(c)) for c in _KEY_COLUMNS],
         entity().fill_null("").alias(_k("entity")),
         peer_group().fill_null("").alias(_k("peer")),
@@ -167,7 +173,7 @@ def with_keys(events: pl.DataFrame) -> pl.DataFrame:
         pl.lit("").alias(_k("env")),
         pl.col("event_time").dt.hour().cast(pl.String).alias(_k("hour")),
         bytes_out().alias("bytes_out"),
-    )
+    ]
 
 
 # A history's key is one 64-bit number: polars' hash of each key column, mixed in
@@ -457,28 +463,8 @@ def history_features(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
         )
     hashes = _key_hashes(batch)
     seen = pl.concat([batch, _collect_histories(batch, hashes, state)], how="horizontal")
-    now = pl.col("event_time")
-
-    action = _surprise(_levels("env_combo", "peer_combo", "entity_combo"))
-    namespace = _surprise(
-        [
-            (_n("namespace"), _n("env")),
-            (_n("peer_namespace"), _n("peer")),
-            (_n("entity_namespace"), _n("entity")),
-        ]
-    )
-    target_rarity = _surprise(_levels("env_target", "peer_target", "entity_target"))
-    surprises = seen.with_columns(
-        action.alias("action_surprise"),
-        namespace.alias("namespace_surprise"),
-        target_rarity.alias("target_surprise"),
-    ).with_columns(
-        novel_action=(pl.col("action_surprise") > NOVEL_SURPRISE).cast(pl.Float64),
-        novel_namespace=(pl.col("namespace_surprise") > NOVEL_SURPRISE).cast(pl.Float64),
-        novel_target=(
-            (pl.col("target_surprise") > NOVEL_SURPRISE) & (pl.col("k_target") != "")
-        ).cast(pl.Float64),
-    )
+    surprise_columns, novelty_columns = _surprise_columns()
+    surprises = seen.with_columns(surprise_columns).with_columns(novelty_columns)
     times = batch["event_time"].to_physical().to_numpy()
     time_type = batch.schema["event_time"]
     windowed: dict[str, np.ndarray] = {}
@@ -494,6 +480,40 @@ def history_features(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
         windowed |= counts
     windowed_frame = surprises.with_columns(pl.Series(k, v) for k, v in windowed.items()).lazy()
 
+    features = windowed_frame.select(_feature_columns())
+    state.evict()
+    return features.collect()
+
+
+@cache  # the expressions are the same for every batch; building them is not free
+def _surprise_columns() -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """The surprise of each event's action, namespace and target, then their novelty flags."""
+    action = _surprise(_levels("env_combo", "peer_combo", "entity_combo"))
+    namespace = _surprise(
+        [
+            (_n("namespace"), _n("env")),
+            (_n("peer_namespace"), _n("peer")),
+            (_n("entity_namespace"), _n("entity")),
+        ]
+    )
+    target_rarity = _surprise(_levels("env_target", "peer_target", "entity_target"))
+    return [
+        action.alias("action_surprise"),
+        namespace.alias("namespace_surprise"),
+        target_rarity.alias("target_surprise"),
+    ], [
+        (pl.col("action_surprise") > NOVEL_SURPRISE).cast(pl.Float64).alias("novel_action"),
+        (pl.col("namespace_surprise") > NOVEL_SURPRISE).cast(pl.Float64).alias("novel_namespace"),
+        ((pl.col("target_surprise") > NOVEL_SURPRISE) & (pl.col("k_target") != ""))
+        .cast(pl.Float64)
+        .alias("novel_target"),
+    ]
+
+
+@cache
+def _feature_columns() -> list[pl.Expr]:
+    """Every history feature, from the histories' counts and the windows beside each event."""
+    now = pl.col("event_time")
     entity_hours = _hours(pl.col("entity.first"), now)
     peer_member_hours = _hours(pl.col("peer.first"), now) * pl.col("peer.new_entity").clip(1.0)
     env_member_hours = _hours(pl.col("env.first"), now) * pl.col("env.new_entity").clip(1.0)
@@ -524,7 +544,7 @@ def history_features(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
     ns_fail_baseline = pl.col("namespace.is_policy_violation") / _hours(
         pl.col("namespace.first"), now
     )
-    features = windowed_frame.select(
+    return [
         pl.col("action_surprise"),
         _surprise(_levels("env_combo")).alias("action_surprise_env"),
         _surprise([(_n("env_combo"), _n("env")), (_n("namespace_combo"), _n("namespace"))]).alias(
@@ -557,6 +577,4 @@ def history_features(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
         )
         .log()
         .alias("namespace_fail_rate_vs_baseline"),
-    )
-    state.evict()
-    return features.collect()
+    ]

@@ -12,6 +12,7 @@ state it keeps. :data:`FEATURE_SET_VERSION` is logged with every model.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 
 import polars as pl
 
@@ -33,6 +34,11 @@ def feature_descriptions() -> dict[str, str]:
     } | HISTORY_FEATURES
 
 
+@cache  # built once: on a small batch building the expressions costs more than running them
+def _event_feature_columns() -> list[pl.Expr]:
+    return [f().cast(pl.Float64).alias(f.__name__) for f in EVENT_FEATURES]
+
+
 def compute_features(
     events: pl.DataFrame | pl.LazyFrame, state: EntityState | None = None
 ) -> pl.DataFrame:
@@ -45,7 +51,7 @@ def compute_features(
     state = state if state is not None else EntityState()
     ordered = with_keys(
         frame.with_row_index("_row").sort(PROCESSING_ORDER, maintain_order=True)
-    ).with_columns(f().cast(pl.Float64).alias(f.__name__) for f in EVENT_FEATURES)
+    ).with_columns(_event_feature_columns())
     history = history_features(ordered, state)
     working = [c for c in ordered.columns if c.startswith("k_") or c in WORKING_COLUMNS]
     return pl.concat([ordered.drop(working), history], how="horizontal").sort("_row").drop("_row")
