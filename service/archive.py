@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 import polars as pl
 from kafka import TopicPartition
@@ -24,19 +23,20 @@ log = logging.getLogger(__name__)
 MAINTAIN_EVERY_S = 3600.0
 
 
-def archive_rows(scored: list[pl.DataFrame], origin: list[Any], model: LoadedModel) -> pl.DataFrame:
-    """The archive's rows of a batch: scored events (``_origin`` = index into ``origin``,
-    the message each came from) with their topic, partition, offset and model."""
+def archive_rows(
+    scored: list[pl.DataFrame], messages: pl.DataFrame, model: LoadedModel
+) -> pl.DataFrame:
+    """The archive's rows of a batch: scored events (``_origin`` = index into ``messages``,
+    the batch's ``topic``, ``partition`` and ``offset`` of each message) with their model."""
     frame = pl.concat(scored, how="vertical_relaxed")
-    records = [origin[i] for i in frame["_origin"].to_list()]
+    where = messages.select("topic", "partition", "offset")[frame["_origin"]]
     return (
-        frame.drop("_origin")
+        pl.concat([frame.drop("_origin"), where], how="horizontal")
         .with_columns(
             pl.lit(model.name).alias("model_name"),
             pl.lit(model.version).alias("model_version"),
-            pl.Series("topic", [r.topic for r in records], dtype=pl.String),
-            pl.Series("partition", [r.partition for r in records], dtype=pl.Int32),
-            pl.Series("offset", [r.offset for r in records], dtype=pl.Int64),
+            pl.col("partition").cast(pl.Int32),
+            pl.col("offset").cast(pl.Int64),
         )
         .select(list(archive.ARCHIVE_SCHEMA))
     )

@@ -750,22 +750,36 @@ class ScorerLoop:
         from. Bad messages and poison events land in ``outcome.dead_letters``; no
         broker call is made here, so the step can be exercised with plain records.
         """
+        # Where each message came from, as columns (row i: records[i]).
+        messages = pl.DataFrame(
+            {
+                "topic": [r.topic for r in records],
+                "partition": [r.partition for r in records],
+                "offset": [r.offset for r in records],
+            },
+            schema={"topic": pl.String, "partition": pl.Int64, "offset": pl.Int64},
+        )
+        partitions = (
+            messages.group_by("topic", "partition", maintain_order=True)
+            .agg(pl.col("offset").max())
+            .with_row_index("_partition")
+        )
+        owned = [
+            TopicPartition(topic, partition)
+            for topic, partition in partitions.select("topic", "partition").iter_rows()
+        ]
+        for tp, last in zip(owned, partitions["offset"], strict=True):
+            self.next_offsets[tp] = max(self.next_offsets.get(tp, 0), last + 1)
         # Step 2: bytes -> normalized frame, in columns (features.columnar).
-        partition_of = [TopicPartition(r.topic, r.partition) for r in records]
-        partitions = list(dict.fromkeys(partition_of))
-        code = {tp: position for position, tp in enumerate(partitions)}
-        for record, tp in zip(records, partition_of, strict=True):
-            if record.offset >= self.next_offsets.get(tp, 0):
-                self.next_offsets[tp] = record.offset + 1
         pinned = self.settings.pinned_sources
         decoded = normalize_messages(
             [r.value or b"" for r in records],
             [pinned.get(r.topic) for r in records],
             self.settings.max_message_bytes,
             # Policy reports are re-sent whole: score only results that are new or changed.
-            keep=lambda index, rows: self.states.get(partition_of[index]).reports.new_or_changed(
-                rows
-            ),
+            keep=lambda index, rows: self.states.get(
+                TopicPartition(records[index].topic, records[index].partition)
+            ).reports.new_or_changed(rows),
         )
         for index, error in decoded.errors:
             outcome.dead_letters.append(
@@ -785,18 +799,20 @@ class ScorerLoop:
                 )
             )
         # Step 3: features per partition (each has its own history), then one scoring call.
-        partition_codes = pl.Series("_partition", [code[tp] for tp in partition_of], pl.Int32)
-        frame = frame.with_columns(partition_codes.gather(frame["_origin"]))
+        partition_of = messages.join(
+            partitions.drop("offset"), on=["topic", "partition"], maintain_order="left"
+        )["_partition"]
+        frame = frame.with_columns(partition_of.gather(frame["_origin"]))
         featured = [
             piece
             for (position,), part in frame.partition_by(
                 "_partition", maintain_order=True, as_dict=True
             ).items()
             for piece in self._featurize(
-                part.drop("_partition"), partitions[int(position)], records, outcome
+                part.drop("_partition"), owned[int(position)], records, outcome
             )
         ]
-        return events, self._score(featured, records, outcome)
+        return events, self._score(featured, records, messages, outcome)
 
     def _featurize(
         self,
@@ -829,6 +845,7 @@ class ScorerLoop:
         self,
         featured: list[tuple[pl.DataFrame, npt.NDArray[np.float64]]],
         origin: list[ConsumerRecord],
+        messages: pl.DataFrame,
         outcome: BatchOutcome,
     ) -> list[dict[str, Any]]:
         """Score and explain the batch's featured events at once; anomaly rows to store."""
@@ -864,7 +881,7 @@ class ScorerLoop:
         self.drift.observe_errors(sum(part.height for part, _ in poisoned))
         self._shadow_score(frame, X, poisoned)
         if self.archive is not None and scored:
-            self.archive.add(archive_rows(scored, origin, model))
+            self.archive.add(archive_rows(scored, messages, model))
         outcome.events += frame.height - sum(part.height for part, _ in poisoned)
         return rows
 
