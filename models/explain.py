@@ -19,6 +19,10 @@ import numpy as np
 import numpy.typing as npt
 
 ScoreFunction = Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]]
+# Events explained per call of the score function: each is scored once per atypical
+# feature, so the occluded copies of a block are about this many events times the
+# features; blocks bound that memory when most of a batch is flagged.
+EXPLAIN_BLOCK = 1024
 
 
 class Contribution(TypedDict):
@@ -62,7 +66,12 @@ class OcclusionExplainer:
         """Top ``top`` contributions per row of ``X``, largest first."""
         if X.shape[0] == 0:
             return []
-        weights = self.attributions(X, score)
+        weights = np.concatenate(
+            [
+                self.attributions(X[start : start + EXPLAIN_BLOCK], score)
+                for start in range(0, X.shape[0], EXPLAIN_BLOCK)
+            ]
+        )
         deviation = np.abs(X - self.typical) / self.scale
         no_single_cause = weights.sum(axis=1) <= 0
         weights[no_single_cause] = deviation[no_single_cause]
