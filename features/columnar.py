@@ -1,18 +1,22 @@
 """A batch of messages decoded into columns: polars' JSON reader, then expressions.
 
-This is the scorer's hot path. The whole batch is screened with vectorised checks,
-parsed by polars' compiled NDJSON reader against one fixed schema (the Kubernetes
-audit and CloudTrail fields the adapters read), and normalized with expressions,
-so no Python runs per event.
+This is the scorer's hot path: bytes -> source frames -> one normalized frame.
+The batch's messages are grouped by source (the topic's pinned source, or a mark
+in the text), screened with one regular expression per source, parsed by polars'
+compiled NDJSON reader against that source's fixed schema (the Kubernetes audit
+or CloudTrail fields the adapters read), and normalized with expressions, so no
+Python runs per event.
 
 The per-message path (:func:`features.decode.normalize_message` and the source
 adapters) stays the reference. The columnar path only *claims* a message when it
 is sure to produce exactly the adapter's rows, and hands every other message to
 that path: other sources, containers (``Records``, Kubernetes lists), messages
 the reader rejects, missing required fields, and text fields whose JSON type the
-reader would have blurred. The reader writes any JSON value into a text column as
-text, so a number with a fraction, an object or an array in a text field is not
-claimed, because the adapter formats or rejects those differently. Messages that
+reader would have blurred (:data:`UNSURE`). The reader writes any JSON value into
+a text column as text, so a number, a boolean, an object or an array in a text
+field is not claimed, because the adapter formats or rejects those differently.
+Other sources (policy reports, OPA, Gatekeeper, Falco, generic) are normalized
+per message. Messages that
 are wrong come out of the per-message path with their precise dead-letter reasons.
 ``tests/features/test_columnar.py`` holds the two paths to the same output.
 
@@ -28,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
+import numpy as np
 import polars as pl
 
 from features import decode
@@ -222,7 +227,7 @@ def normalize_messages(
     text = _as_text(values)
     screened = _screen(text, pl.Series("source", sources, dtype=pl.String), max_bytes)
     frames: list[pl.DataFrame] = []
-    claimed: set[int] = set()
+    claimed = np.zeros(len(values), dtype=bool)
     for (group,), marked in screened.filter(pl.col("group").is_not_null()).group_by("group"):
         candidates = marked.filter(~pl.col("text").str.contains(UNSURE[str(group)]))
         for chunk, parsed in _read_chunks(candidates, values, SCHEMAS[str(group)]):
@@ -230,17 +235,15 @@ def normalize_messages(
                 continue
             normalized = _normalize(str(group), chunk, parsed)
             frames.append(normalized.filter(pl.col("event_id").is_not_null()))
-            claimed.update(normalized[MESSAGE].to_list())
+            claimed[normalized[MESSAGE].to_numpy()] = True
     batch = DecodedBatch(frame=pl.DataFrame(schema={**TEXT_SCHEMA, MESSAGE: pl.Int64()}))
-    batch.columnar = len(claimed)
+    batch.columnar = int(claimed.sum())
     fallback_rows: list[NormalizedEvent] = []
     fallback_index: list[int] = []
-    for index, value in enumerate(values):
-        if index in claimed:
-            continue
+    for index in np.flatnonzero(~claimed).tolist():
         batch.per_message += 1
         try:
-            rows = decode.normalize_message(value or b"", sources[index], max_bytes)
+            rows = decode.normalize_message(values[index] or b"", sources[index], max_bytes)
         except FeatureError as exc:
             batch.errors.append((index, exc))
             continue
