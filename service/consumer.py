@@ -588,7 +588,11 @@ class ScorerLoop:
         event; after that each poll waits only ``batch_linger_ms``, and a poll that
         brings nothing ends the batch. A quiet stream is scored as soon as events
         arrive (latency), a backlog fills whole batches (throughput, since every
-        batch has a fixed cost), and nothing waits longer than the maximum.
+        batch has a fixed cost), and nothing waits longer than the maximum. While
+        the previous batch is being scored, the polls are short: once the scoring
+        thread is free, what has arrived is the batch (so a batch holds what came
+        while the last one was scored), and with nothing arrived the previous
+        batch's anomalies are stored at once rather than after the wait.
         """
         records: list[ConsumerRecord] = []
         deadline = time.monotonic() + self.settings.batch_max_wait_ms / 1000
