@@ -1,0 +1,1 @@
+"""Tests of the feature pipeline: decoding, normalization, features and entity history."""

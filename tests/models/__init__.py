@@ -1,0 +1,1 @@
+"""Tests of the detectors, calibration, explanations and the MLflow registry."""

@@ -1,0 +1,1 @@
+"""Tests of the running service: scorer, store, API, console, webhooks and CLI."""

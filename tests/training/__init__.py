@@ -1,0 +1,1 @@
+"""Tests of training, evaluation, the gate and the synthetic organisation."""

@@ -1,0 +1,1 @@
+"""Tests of the throwaway local Kafka and PostgreSQL."""

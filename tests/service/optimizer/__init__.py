@@ -1,0 +1,1 @@
+"""Tests of the optimizer: retrain, shadow window, gate, promotion and rollback."""

@@ -1,0 +1,1 @@
+"""Tests of signed webhooks and their durable delivery."""

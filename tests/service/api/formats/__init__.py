@@ -1,0 +1,1 @@
+"""Tests of the SIEM renderings (OCSF, ECS) against their schemas."""
