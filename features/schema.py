@@ -95,6 +95,4 @@ def parse_event_times(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         format=RFC3339, time_zone="UTC", time_unit="us", strict=False
     )
     valid = times.is_not_null()
-    if valid.all():
-        return frame.with_columns(times), frame.clear()
     return frame.with_columns(times).filter(valid), frame.filter(~valid)

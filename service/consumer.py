@@ -690,6 +690,19 @@ class ScorerLoop:
             (stored - scored) * 1000,
         )
 
+    def settle_in_listener(self, consumer: KafkaConsumer, producer: KafkaProducer) -> bool:
+        """:meth:`settle` from the rebalance listener; False if the batch failed.
+
+        kafka-python logs and swallows a listener's exception, so the failure is kept
+        and raised by :meth:`process_batch` after the poll (the scorer reconnects).
+        """
+        try:
+            self.settle(consumer, producer)
+        except Exception as exc:
+            self._failure = exc
+            return False
+        return True
+
     def _abandon_in_flight(self) -> None:
         batch, self._in_flight = self._in_flight, None
         if batch is not None:
@@ -1060,16 +1073,5 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     def _settle(self) -> bool:
         """Store the batch in flight before partitions move: it may hold their records, and
-        the snapshots taken here must include it (this runs inside the scorer's poll).
-
-        kafka-python logs and swallows a listener's exception, so a batch that failed is
-        handed to the scorer thread to raise after the poll (it reconnects); False then.
-        """
-        if self.producer is None:
-            return True
-        try:
-            self.loop.settle(self.consumer, self.producer)
-        except Exception as exc:
-            self.loop._failure = exc
-            return False
-        return True
+        the snapshots taken here must include it (this runs inside the scorer's poll)."""
+        return self.producer is None or self.loop.settle_in_listener(self.consumer, self.producer)
