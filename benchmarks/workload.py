@@ -25,6 +25,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +45,7 @@ DAYS = 14  # the generator's last quarter is the test period
 TEST_DAYS = DAYS / 4
 TRAINING_SHARE = 7 / (DAYS - TEST_DAYS)  # train on the most recent week
 CHUNK = 50_000
+NODE_PREFIX = "system:node:"  # a kubelet's user name
 
 
 def child_env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -236,18 +238,30 @@ def spread_entities(workload: Workload, target: int) -> tuple[list[bytes], list[
     Each ``user.username`` (or ``impersonatedUser.username``) becomes
     ``<name>~<k>``, the k-th clone taking that actor's next ``per_clone`` events,
     so the stream keeps its shape while the state must remember far more actors
-    (the synthetic organisation has a few hundred). Other sources are unchanged.
+    (the synthetic organisation has a few hundred). Nodes are left as they are:
+    every node is one entity (``system:nodes``, see features.entities), so their
+    clones would add names but no entities. Other sources are unchanged.
     """
-    k8s = [i for i, s in enumerate(workload.sources) if s == "k8s_audit"]
-    per_clone = max(1, len(k8s) // max(target, 1))
+
+    def holder_of(doc: Any) -> dict[str, Any] | None:
+        holder = doc.get("impersonatedUser") or doc.get("user")
+        if not isinstance(holder, dict) or not isinstance(holder.get("username"), str):
+            return None
+        return None if holder["username"].startswith(NODE_PREFIX) else holder
+
+    cloned = [
+        index
+        for index, source in enumerate(workload.sources)
+        if source == "k8s_audit" and holder_of(orjson.loads(workload.values[index])) is not None
+    ]
+    per_clone = max(1, len(cloned) // max(target, 1))
     values = list(workload.values)
     keys = list(workload.keys)
     seen: Counter[str] = Counter()
-    for index in k8s:
+    for index in cloned:
         doc = orjson.loads(values[index])
-        holder = doc.get("impersonatedUser") or doc.get("user")
-        if not isinstance(holder, dict) or not isinstance(holder.get("username"), str):
-            continue
+        holder = holder_of(doc)
+        assert holder is not None
         name = holder["username"]
         holder["username"] = f"{name}~{seen[name] // per_clone}"
         seen[name] += 1
