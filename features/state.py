@@ -21,7 +21,6 @@ snapshot) or as one archive (:meth:`EntityState.to_bytes`) for a store to keep.
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import shutil
@@ -87,7 +86,7 @@ class EntityState:
             dict(self.pairs),
             dict(self.tails),
             dict(self.metadata),
-            self.reports if share_reports else copy.deepcopy(self.reports),
+            self.reports if share_reports else self.reports.copy(),
             self.key_scheme,
         )
 

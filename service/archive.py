@@ -9,6 +9,7 @@ so a crash or a replay rewrites a range instead of adding to it.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -43,7 +44,13 @@ def archive_rows(
 
 
 class ArchiveBuffer:
-    """Scored rows per partition, waiting for the partition's next checkpoint."""
+    """Scored rows per partition, waiting for the partition's next checkpoint.
+
+    The scoring thread adds a batch's rows while the scorer's main thread may be
+    writing an earlier checkpoint's range (see ``ScorerLoop.process_batch``), so
+    the pending rows are guarded by a lock and a range holds only the rows below
+    the offset its checkpoint saves.
+    """
 
     def __init__(self, root: str, retention_days: int) -> None:
         self.root = root
@@ -54,27 +61,37 @@ class ArchiveBuffer:
         self.clean: set[TopicPartition] = set()
         self._expired_at = float("-inf")
         self._compacted_at: dict[TopicPartition, float] = {}
+        self._lock = threading.Lock()
 
     def add(self, rows: pl.DataFrame) -> None:
-        for (topic, partition), part in rows.partition_by(
-            "topic", "partition", as_dict=True
-        ).items():
-            self.pending.setdefault(TopicPartition(topic, partition), []).append(part)
+        parts = rows.partition_by("topic", "partition", as_dict=True)
+        with self._lock:
+            for (topic, partition), part in parts.items():
+                self.pending.setdefault(TopicPartition(topic, partition), []).append(part)
+
+    def _below(self, tp: TopicPartition, end: int) -> pl.DataFrame | None:
+        """The partition's pending rows with an offset below ``end`` (the rest stay apart)."""
+        with self._lock:
+            parts = self.pending.get(tp)
+            if not parts:
+                return None
+            rows = pl.concat(parts)
+            below = rows.filter(pl.col("offset") < end)
+            self.pending[tp] = [below, rows.filter(pl.col("offset") >= end)]
+        return below if below.height else None
 
     def write(self, tp: TopicPartition, first: int | None, end: int) -> int:
-        """Write the partition's pending rows as the range [first, end): ``first`` is its
-        last checkpointed offset (None: never checkpointed, so its first row's), ``end``
-        the offset the checkpoint saves.
+        """Write the partition's pending rows below ``end`` as the range [first, end):
+        ``first`` is its last checkpointed offset (None: never checkpointed, so its first
+        row's), ``end`` the offset the checkpoint saves.
 
         The rows stay pending until :meth:`committed`: if the write or the state's save
         fails, the next checkpoint writes the whole range again, over what this wrote.
         Returns the rows written.
         """
-        parts = self.pending.get(tp)
-        if not parts:
+        rows = self._below(tp, end)
+        if rows is None:
             return 0
-        rows = pl.concat(parts)
-        self.pending[tp] = [rows]
         start = first if first is not None else int(rows["offset"].min())  # type: ignore[arg-type]
         if tp not in self.clean:  # taken over, or a write that did not land: tidy first
             archive.remove_leftovers(self.root, tp.topic, tp.partition, start)
@@ -84,7 +101,12 @@ class ArchiveBuffer:
 
     def committed(self, tp: TopicPartition, saved_offset: int) -> None:
         """The partition's state was saved at ``saved_offset``, past its written range."""
-        self.pending.pop(tp, None)
+        with self._lock:
+            later = [
+                part.filter(pl.col("offset") >= saved_offset) for part in self.pending.pop(tp, [])
+            ]
+            if any(part.height for part in later):
+                self.pending[tp] = [part for part in later if part.height]
         self.clean.add(tp)
         now = time.monotonic()
         if now - self._compacted_at.get(tp, float("-inf")) >= MAINTAIN_EVERY_S:
@@ -99,6 +121,7 @@ class ArchiveBuffer:
 
     def drop(self, tp: TopicPartition) -> None:
         """Forget a partition's pending rows (revoked: the next owner reads them again)."""
-        self.pending.pop(tp, None)
+        with self._lock:
+            self.pending.pop(tp, None)
         self.clean.discard(tp)
         self._compacted_at.pop(tp, None)

@@ -136,6 +136,15 @@ class _InFlight:
     scored: Future[tuple[pl.DataFrame, list[dict[str, Any]]]]
 
 
+@dataclass(frozen=True)
+class _Checkpoint:
+    """A checkpoint's content, captured between batches: the next offset of each partition
+    and a copy of each state that moved (the live ones go on with the next batch)."""
+
+    offsets: dict[TopicPartition, int]
+    states: dict[TopicPartition, EntityState]
+
+
 def dead_letter_headers(letter: DeadLetter) -> list[tuple[str, bytes]]:
     """Original headers plus where the message came from and why it was rejected."""
     record = letter.record
@@ -348,10 +357,7 @@ class ScorerLoop:
         self._consumer, self._producer = consumer, producer
         try:
             while not self._stop.is_set():
-                self.process_batch(consumer, producer)
-                if time.monotonic() - self.last_checkpoint >= self.settings.checkpoint_interval_s:
-                    self.settle(consumer, producer)
-                    self.checkpoint(consumer, list(self.next_offsets))
+                self.process_batch(consumer, producer)  # and the checkpoint when it is due
                 if self._offered is not None or self._shadow_offered is not None:
                     self.settle(consumer, producer)  # a batch is scored by one model throughout
                     self.refresh_model()
@@ -361,6 +367,10 @@ class ScorerLoop:
             # A batch still being scored (the loop failed) is dropped: its offsets were
             # never committed, so the partitions' next owners read it again.
             self._abandon_in_flight()
+            if self.archive is not None:  # rows of partitions given up while it was scored
+                for tp in list(self.archive.pending):
+                    if not self.states.owns(tp):
+                        self.archive.drop(tp)
             self._producer = None
             self.assigned_partitions = 0
             self._consumer = None
@@ -385,22 +395,37 @@ class ScorerLoop:
         Offsets are the scorer's own record of what it processed, so a checkpoint
         needs no request to the broker; the rebalance listener, which runs on the
         client's I/O thread and must not block on it, checkpoints without committing
-        (the next owner resumes from the snapshot's offset either way).
+        (the next owner resumes from the snapshot's offset either way). Nothing may
+        be in flight: :meth:`process_batch` captures its periodic checkpoint itself.
         """
+        self._write_checkpoint(consumer, self._capture(partitions), commit)
+
+    def _capture(self, partitions: list[TopicPartition]) -> _Checkpoint:
+        """What a checkpoint saves, as of the batches settled so far: the next offset of
+        every partition processed since its state was loaded, with a copy of the state
+        when it moved since its last snapshot."""
+        offsets = {tp: self.next_offsets[tp] for tp in partitions if tp in self.next_offsets}
+        states = {
+            tp: state
+            for tp, next_offset in offsets.items()
+            if (state := self.states.due(tp, next_offset)) is not None
+        }
+        return _Checkpoint(offsets, states)
+
+    def _write_checkpoint(
+        self, consumer: KafkaConsumer, captured: _Checkpoint, commit: bool = True
+    ) -> None:
         started = time.perf_counter()
         offsets = {}
         claimed: list[PartitionClaimedError] = []
         archive_s = 0.0
-        for tp in partitions:
-            next_offset = self.next_offsets.get(tp)
-            if next_offset is None:
-                continue  # nothing processed since the state was loaded
+        for tp, next_offset in captured.offsets.items():
             try:
                 # The archive first: a saved offset always has its events archived.
                 archiving = time.perf_counter()
                 archived = self._archive_range(tp, next_offset)
                 archive_s += time.perf_counter() - archiving
-                self.states.save(tp, next_offset)
+                self.states.save(tp, next_offset, captured.states.get(tp))
             except PartitionClaimedError as exc:
                 if self.archive is not None:
                     self.archive.drop(tp)
@@ -442,7 +467,7 @@ class ScorerLoop:
         log.debug(
             "checkpoint of %d partitions: %.0f ms (archive %.0f, states %.0f, commit %.0f, "
             "drift %.0f)",
-            len(partitions),
+            len(captured.offsets),
             (time.perf_counter() - started) * 1000,
             archive_s * 1000,
             (saved - started - archive_s) * 1000,
@@ -648,24 +673,31 @@ class ScorerLoop:
         ``n``'s anomalies are stored, its dead letters sent and its outcome counted
         here, in order, before ``n + 1`` is handed over. At most one batch is in flight,
         and every checkpoint, rebalance and model swap settles it first, so offsets
-        and snapshots only ever cover stored batches.
+        and snapshots only ever cover stored batches. The periodic checkpoint is
+        captured between two batches and written while the later one is scored.
         """
         records = self.poll_batch(consumer)
         failure, self._failure = self._failure, None
         if failure is not None:
             raise failure
         self.settle(consumer, producer)
-        if not records:
+        due = time.monotonic() - self.last_checkpoint >= self.settings.checkpoint_interval_s
+        # Captured before the next batch moves the offsets and the states, and written
+        # while that batch is scored: the scoring thread does not wait for the store.
+        captured = self._capture(list(self.next_offsets)) if due else None
+        if records:
+            self.progress.started()
+            outcome = BatchOutcome(messages=len(records))
+            self._in_flight = _InFlight(
+                records,
+                outcome,
+                time.perf_counter(),
+                self._scoring_thread.submit(self.score_records, records, outcome),
+            )
+        else:
             self.progress.polled(backlog=self._observe_lag(consumer))
-            return
-        self.progress.started()
-        outcome = BatchOutcome(messages=len(records))
-        self._in_flight = _InFlight(
-            records,
-            outcome,
-            time.perf_counter(),
-            self._scoring_thread.submit(self.score_records, records, outcome),
-        )
+        if captured is not None:
+            self._write_checkpoint(consumer, captured)
 
     def settle(self, consumer: KafkaConsumer, producer: KafkaProducer) -> None:
         """Finish the batch in flight, if any: wait for its scores, then steps 4 and 5."""

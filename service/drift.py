@@ -10,11 +10,14 @@ API and the CLI sum every scorer's rows for the same windows.
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +36,8 @@ BUCKET_S = 300
 WINDOWS: dict[str, int] = {"1h": 3600, "24h": 86400}  # name → seconds: gauges and the API
 KEEP_DAYS = 7  # buckets older than this are removed from the store
 PRUNE_EVERY_S = 3600.0
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass
@@ -44,6 +49,20 @@ class _Bucket:
     errors: int = 0
     cpu_seconds: float = 0.0
     dirty: bool = True
+
+
+def _locked(
+    method: Callable[Concatenate[DriftMonitor, P], R],
+) -> Callable[Concatenate[DriftMonitor, P], R]:
+    """Run under the monitor's lock: the scoring thread counts while the main thread
+    flushes at a checkpoint."""
+
+    def locked(monitor: DriftMonitor, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with monitor._lock:
+            return method(monitor, *args, **kwargs)
+
+    functools.update_wrapper(locked, method)
+    return locked
 
 
 class DriftMonitor:
@@ -66,7 +85,9 @@ class DriftMonitor:
         self.buckets: dict[int, _Bucket] = {}
         self._reference_saved = False
         self._pruned_at = float("-inf")
+        self._lock = threading.RLock()
 
+    @_locked
     def use(self, model: LoadedModel) -> None:
         """Count for ``model`` from now on (a new version starts from empty buckets)."""
         if (model.name, model.version) == (self.model_name, self.version):
@@ -86,6 +107,7 @@ class DriftMonitor:
     def key(self) -> tuple[str, str]:
         return self.model_name, self.version
 
+    @_locked
     def observe(
         self,
         X: npt.NDArray[np.float64],
@@ -105,6 +127,7 @@ class DriftMonitor:
         bucket.tails += tail_counts(scores)
         bucket.dirty = True
 
+    @_locked
     def observe_errors(self, events: int) -> None:
         """Count events that failed scoring (dead-lettered): the optimizer's guard reads them."""
         if self.reference is None or events == 0:
@@ -123,6 +146,7 @@ class DriftMonitor:
             bucket = self.buckets[start] = _Bucket(features=features)
         return bucket
 
+    @_locked
     def report(self, window_s: int) -> DriftReport | None:
         """This scorer's drift over the last ``window_s`` seconds (None: not measured)."""
         if self.reference is None:
@@ -156,6 +180,7 @@ class DriftMonitor:
         if self.reference is not None:
             metrics.ALERT_RATE_TARGET.set(self.reference.target_alert_rate)
 
+    @_locked
     def flush(self, store: Store) -> None:
         """Write the buckets that changed (and, once, the reference) to the store; forget
         local buckets past the longest window. A failure leaves them for the next flush."""

@@ -167,11 +167,23 @@ class PartitionStates:
         except KeyError:
             raise KeyError(f"{tp.topic}-{tp.partition} is not assigned to this scorer") from None
 
-    def save(self, tp: TopicPartition, next_offset: int) -> None:
-        """Snapshot the partition with its next offset; PartitionClaimedError if fenced off."""
+    def due(self, tp: TopicPartition, next_offset: int) -> EntityState | None:
+        """A copy of the partition's state to save at ``next_offset`` (None: nothing to save,
+        it is not owned or its snapshot holds that offset already).
+
+        A copy, so that the next batch can be scored while it is written.
+        """
         state = self.states.get(tp)
         if state is None or self.saved_offsets.get(tp) == next_offset:
-            return
+            return None
+        return state.copy()
+
+    def save(self, tp: TopicPartition, next_offset: int, state: EntityState | None = None) -> None:
+        """Snapshot the partition (``state``: a copy from :meth:`due`, else its live state)
+        with its next offset; PartitionClaimedError if fenced off."""
+        if tp not in self.states or self.saved_offsets.get(tp) == next_offset:
+            return  # released meanwhile, or saved at that offset already
+        state = state if state is not None else self.states[tp]
         if not self.backend.save(tp, state, next_offset, self.epochs.get(tp, 0)):
             self.release(tp)
             raise PartitionClaimedError(tp)

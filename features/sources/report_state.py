@@ -70,6 +70,13 @@ class ReportSnapshots:
         """How many results are remembered, over all reports."""
         return self._size
 
+    def copy(self) -> ReportSnapshots:
+        """An independent copy (each report's fingerprints are changed in place)."""
+        twin = ReportSnapshots(self.max_results)
+        twin._reports = OrderedDict((key, dict(known)) for key, known in self._reports.items())
+        twin._size = self._size
+        return twin
+
     @property
     def reports(self) -> int:
         """How many reports are remembered."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 from kafka import TopicPartition
 
@@ -70,3 +71,21 @@ def test_no_archive_when_it_is_off(
     off.score_records(stream(), BatchOutcome())
     off.checkpoint(None, PARTITIONS, commit=False)  # type: ignore[arg-type]
     assert not Path(settings.resolved_archive_url).exists()
+
+
+def test_a_range_holds_only_the_rows_below_its_checkpoints_offset(loop: ScorerLoop) -> None:
+    # The next batch's rows can arrive while a checkpoint writes its range: they wait for
+    # the next checkpoint instead of going into a range that ends before them.
+    buffer = loop.archive
+    assert buffer is not None
+    loop.score_records(stream(), BatchOutcome())
+    tp = PARTITIONS[0]
+    assert buffer.write(tp, None, 20) == 20
+    buffer.committed(tp, 20)
+    (pending,) = buffer.pending[tp]
+    assert pending["offset"].min() == 20, "what comes after the range stays pending"
+    assert buffer.write(tp, 20, 61) == pending.height
+    buffer.committed(tp, 61)
+    assert tp not in buffer.pending
+    offsets = read_archive(buffer.root).events.filter(pl.col("partition") == 0)["offset"]
+    assert offsets.sort().to_list() == list(range(60)), "each event once; offset 60 is not JSON"

@@ -20,6 +20,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from sqlalchemy import select
 
+from features.archive import read_archive
 from features.decode import normalize_message
 from features.pipeline import FEATURE_NAMES
 from features.schema import to_frame
@@ -327,3 +328,91 @@ def test_a_new_challenger_is_found_while_the_champion_stays(
 
     assert loop.model is scoring_model
     assert loop.shadow_model is challenger
+
+
+@pytest.mark.integration
+def test_a_checkpoint_is_written_while_the_next_batch_is_scored_and_saves_only_the_settled(
+    kafka_bootstrap: str,
+    unique_name: str,
+    settings: Settings,
+    tmp_path: Path,
+    scoring_model: LoadedModel,
+) -> None:
+    # Every pass checkpoints (interval 0). The checkpoint of the second pass is captured
+    # after the first batch is stored and written while the second is being scored: its
+    # snapshots, committed offsets and archive must hold the first batch and nothing of
+    # the second, whose scoring advances the live states meanwhile.
+    topic, group = f"overlap-{unique_name}", f"overlap-{unique_name}"
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+    for r in stream():
+        producer.send(topic, r.value, partition=r.partition)
+    producer.flush()
+    store = Store(f"sqlite:///{tmp_path / 'overlap.db'}")
+    store.create_schema()
+    tuned = settings.model_copy(
+        update={
+            "checkpoint_interval_s": 0.0,
+            "batch_max_events": 50,
+            "batch_max_wait_ms": 5_000,
+            "dead_letter_topic": f"dlq-{unique_name}",
+            "state_backend": "directory",
+        }
+    )
+    loop = ScorerLoop(tuned, store, lambda: scoring_model)
+    loop.model = scoring_model
+    partitions = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka_bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    try:
+        consumer.assign(partitions)
+        assign(loop, topic)
+        loop.process_batch(consumer, producer)
+        assert loop._in_flight is not None
+        first = list(loop._in_flight.records)
+        # The snapshots are written only once the second batch is scored, the worst case.
+        backend, save = loop.states.backend, loop.states.backend.save
+
+        def save_after_the_next_batch(*args: Any) -> bool:
+            assert loop._in_flight is not None
+            loop._in_flight.scored.result()
+            return save(*args)
+
+        backend.save = save_after_the_next_batch  # type: ignore[method-assign]
+        loop.process_batch(consumer, producer)
+        second = loop._in_flight
+        assert second is not None, "the second batch is in flight"
+        assert second.records
+        settled = {
+            tp: max(r.offset for r in first if r.partition == tp.partition) + 1
+            for tp in partitions
+            if any(r.partition == tp.partition for r in first)
+        }
+        assert loop.states.saved_offsets == settled
+        assert {tp: consumer.committed(tp) for tp in settled} == settled
+        archived = read_archive(tuned.resolved_archive_url).events
+        assert archived["event_id"].sort().to_list() == sorted(
+            orjson.loads(r.value)["auditID"] for r in first if r.value.startswith(b"{")
+        )
+        # The saved states are those of the first batch alone, scored by a scorer of its own.
+        alone = tuned.model_copy(update={"data_dir": tmp_path / "alone"})
+        reference = ScorerLoop(alone, store, lambda: scoring_model)
+        reference.model = scoring_model
+        assign(reference, topic)
+        reference.score_records(first, BatchOutcome())
+        second.scored.result()
+        for tp in settled:
+            saved = EntityState.restore(loop.states.backend.path(tp))  # type: ignore[attr-defined]
+            for name, table in reference.states.get(tp).pairs.items():
+                assert saved.pairs[name].equals(table), f"{tp.partition}: {name}"
+        assert any(
+            not loop.states.get(tp).pairs["entity"].equals(saved.pairs["entity"])
+            or loop.states.get(tp).pairs["counts"].height != saved.pairs["counts"].height
+            for tp in settled
+        ), "the live states moved on with the second batch"
+    finally:
+        consumer.close()
+        producer.close()

@@ -197,3 +197,15 @@ def test_failed_snapshot_keeps_the_previous_file(
         state.snapshot(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["reports.json"]
+
+
+def test_a_copy_remembers_apart_from_its_original() -> None:
+    state = ReportSnapshots()
+    doc = kyverno_report()
+    state.new_or_changed(rows_of(doc))
+    twin = state.copy()
+    doc["results"][1]["result"] = "fail"
+    changed = ids(rows_of(doc))[1:2]
+    assert ids(state.new_or_changed(rows_of(doc))) == changed
+    assert ids(twin.new_or_changed(rows_of(doc))) == changed, "the copy did not see it"
+    assert (len(twin), twin.reports) == (len(state), state.reports) == (3, 1)
