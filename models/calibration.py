@@ -23,6 +23,7 @@ score never changes.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -113,6 +114,21 @@ class TailCalibrator:
         )
         return calibrator
 
+    @functools.cached_property
+    def _knots(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """The distinct reference scores and their log tail probabilities, the points
+        :meth:`_log_empirical` interpolates between: computed once, not per scored
+        batch (a sort of the whole reference each time was most of a small batch's
+        scoring)."""
+        points = np.unique(self.sorted_scores)
+        return points, np.log(self._empirical(points))
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without the knots, which are derived from the reference."""
+        state = dict(self.__dict__)
+        state.pop("_knots", None)
+        return state
+
     def _empirical(self, raw: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """(#reference scores ≥ raw + 1) / (n + 1): never 0, so the log stays finite."""
         n = self.sorted_scores.size
@@ -126,10 +142,9 @@ class TailCalibrator:
         same probability; with a few hundred reference events that ties whole bands
         of a ranking. Interpolating (linearly in log p) keeps it strictly falling.
         """
-        points = np.unique(self.sorted_scores)
+        points, log_p = self._knots
         if points.size < 2:
             return np.log(self._empirical(raw))
-        log_p = np.log(self._empirical(points))
         inside = np.interp(raw, points, log_p)
         # Beyond the largest reference score the step value holds (the tail takes over).
         return np.asarray(

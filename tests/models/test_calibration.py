@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 
 from models.calibration import TailCalibrator, score_for_rate
@@ -32,3 +34,14 @@ def test_alert_threshold_matches_alert_rate() -> None:
     scores = TailCalibrator.fit(training).score(training)
     rate = float((scores >= score_for_rate(0.005)).mean())
     assert 0.004 <= rate <= 0.006
+
+
+def test_a_pickled_calibrator_scores_the_same_and_leaves_its_derived_knots_behind() -> None:
+    calibrator = TailCalibrator.fit(np.random.default_rng(3).gamma(2.0, size=5000))
+    raw = np.linspace(-1.0, 30.0, 257)
+    before = calibrator.score(raw)  # the knots are computed (and kept) by the first call
+    copied = pickle.loads(pickle.dumps(calibrator))
+    assert "_knots" in calibrator.__dict__
+    assert "_knots" not in copied.__dict__
+    np.testing.assert_array_equal(copied.score(raw), before)
+    np.testing.assert_array_equal(calibrator.score(raw), before)
