@@ -23,11 +23,24 @@ SCORE_COLUMNS = ("score", "severity", "is_anomaly")
 
 @dataclass(frozen=True)
 class ScoredBatch:
-    """The batch's normalized rows with score columns, and the explanation per row."""
+    """The batch's normalized rows with score columns, and the explanations of the rows
+    that were explained (the flagged ones in the stream), by row position.
+
+    Only explained rows carry an entry: a list per row of a 20,000-row batch cost
+    more (the garbage collector walking them) than the few explanations it held.
+    """
 
     frame: pl.DataFrame
-    explanations: list[list[dict[str, Any]]]
-    summaries: list[str]
+    explanations: dict[int, list[dict[str, Any]]]
+    summaries: dict[int, str]
+
+    def explanation(self, position: int) -> list[dict[str, Any]]:
+        """The contributions of row ``position``, largest first (empty: not explained)."""
+        return self.explanations.get(position, [])
+
+    def summary(self, position: int) -> str:
+        """The one-line reason of row ``position`` ("": not explained)."""
+        return self.summaries.get(position, "")
 
 
 def score_events(
@@ -65,8 +78,8 @@ def score_features(
         pl.Series("is_anomaly", result.is_anomaly, dtype=pl.Boolean),
     )
     explained = np.arange(frame.height) if explain_all else np.flatnonzero(result.is_anomaly)
-    explanations: list[list[dict[str, Any]]] = [[] for _ in range(frame.height)]
-    summaries = [""] * frame.height
+    explanations: dict[int, list[dict[str, Any]]] = {}
+    summaries: dict[int, str] = {}
     if explained.size:
         per_row = model.model.explain(X[explained])
         context = frame[explained.tolist()].select("actor", "action", "resource", "namespace")
@@ -88,8 +101,8 @@ def anomaly_rows(model: LoadedModel, batch: ScoredBatch) -> list[dict[str, Any]]
             {
                 **row,
                 "event_key": f"{row['source']}:{row['event_id']}",
-                "explanation": batch.explanations[position],
-                "summary": batch.summaries[position],
+                "explanation": batch.explanation(position),
+                "summary": batch.summary(position),
                 "model_name": model.name,
                 "model_version": model.version,
                 "status": "new",
@@ -111,8 +124,8 @@ def result_records(model: LoadedModel, batch: ScoredBatch) -> list[dict[str, Any
                 "score": row["score"],
                 "severity": row["severity"],
                 "is_anomaly": row["is_anomaly"],
-                "explanation": batch.explanations[position],
-                "summary": batch.summaries[position],
+                "explanation": batch.explanation(position),
+                "summary": batch.summary(position),
                 "model": {"name": model.name, "version": model.version},
             }
         )
