@@ -43,6 +43,28 @@ def archive_rows(
     )
 
 
+def _split(parts: list[pl.DataFrame], offset: int) -> tuple[list[pl.DataFrame], list[pl.DataFrame]]:
+    """A partition's pending parts split into the rows below ``offset`` and the rest.
+
+    Each part is one batch's rows, so only the part a checkpoint's offset falls in is
+    filtered; the others go whole to their side, uncopied.
+    """
+    below: list[pl.DataFrame] = []
+    rest: list[pl.DataFrame] = []
+    for part in parts:
+        if part.height == 0:
+            continue
+        offsets = part["offset"]
+        if offsets.max() < offset:  # type: ignore[operator]
+            below.append(part)
+        elif offsets.min() >= offset:  # type: ignore[operator]
+            rest.append(part)
+        else:
+            below.append(part.filter(pl.col("offset") < offset))
+            rest.append(part.filter(pl.col("offset") >= offset))
+    return below, rest
+
+
 class ArchiveBuffer:
     """Scored rows per partition, waiting for the partition's next checkpoint.
 
@@ -72,13 +94,9 @@ class ArchiveBuffer:
     def _below(self, tp: TopicPartition, end: int) -> pl.DataFrame | None:
         """The partition's pending rows with an offset below ``end`` (the rest stay apart)."""
         with self._lock:
-            parts = self.pending.get(tp)
-            if not parts:
-                return None
-            rows = pl.concat(parts)
-            below = rows.filter(pl.col("offset") < end)
-            self.pending[tp] = [below, rows.filter(pl.col("offset") >= end)]
-        return below if below.height else None
+            below, rest = _split(self.pending.get(tp, []), end)
+            self.pending[tp] = below + rest
+        return pl.concat(below) if below else None
 
     def write(self, tp: TopicPartition, first: int | None, end: int) -> int:
         """Write the partition's pending rows below ``end`` as the range [first, end):
@@ -102,11 +120,9 @@ class ArchiveBuffer:
     def committed(self, tp: TopicPartition, saved_offset: int) -> None:
         """The partition's state was saved at ``saved_offset``, past its written range."""
         with self._lock:
-            later = [
-                part.filter(pl.col("offset") >= saved_offset) for part in self.pending.pop(tp, [])
-            ]
-            if any(part.height for part in later):
-                self.pending[tp] = [part for part in later if part.height]
+            _, later = _split(self.pending.pop(tp, []), saved_offset)
+            if later:
+                self.pending[tp] = later
         self.clean.add(tp)
         now = time.monotonic()
         if now - self._compacted_at.get(tp, float("-inf")) >= MAINTAIN_EVERY_S:
