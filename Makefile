@@ -70,8 +70,11 @@ lint: python-deps
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# Two pytest-xdist workers, each with its own broker and PostgreSQL; a file's tests stay on
+# one worker (they share its module fixtures). TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
 test: setup lint sbom
-	HELM=$(HELM) AUDITLENS_TEST_CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -q
+	HELM=$(HELM) AUDITLENS_TEST_CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 run: setup
 	bash deploy/run.sh
