@@ -133,6 +133,7 @@ class _InFlight:
     records: list[ConsumerRecord]
     outcome: BatchOutcome
     started: float
+    wall_started: float  # time.time(), against the records' timestamps (debug log)
     scored: Future[tuple[pl.DataFrame, list[dict[str, Any]]]]
 
 
@@ -143,6 +144,16 @@ class _Checkpoint:
 
     offsets: dict[TopicPartition, int]
     states: dict[TopicPartition, EntityState]
+
+
+@dataclass
+class _Written:
+    """A checkpoint's snapshots as written: the offsets saved (to commit) and the partitions
+    another scorer claimed meanwhile (to release, on the loop's thread)."""
+
+    offsets: dict[TopicPartition, OffsetAndMetadata] = field(default_factory=dict)
+    claimed: list[PartitionClaimedError] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def dead_letter_headers(letter: DeadLetter) -> list[tuple[str, bytes]]:
@@ -255,6 +266,9 @@ class ScorerLoop:
         # The batch being scored while the next one is polled (see process_batch).
         self._scoring_thread = ThreadPoolExecutor(1, thread_name_prefix="scoring")
         self._in_flight: _InFlight | None = None
+        # The periodic checkpoint being written (see process_batch); committed once written.
+        self._checkpoint_thread = ThreadPoolExecutor(1, thread_name_prefix="checkpoint")
+        self._writing: Future[_Written] | None = None
         # A batch that failed while the rebalance listener settled it, raised after the poll.
         self._failure: Exception | None = None
 
@@ -367,6 +381,7 @@ class ScorerLoop:
             # A batch still being scored (the loop failed) is dropped: its offsets were
             # never committed, so the partitions' next owners read it again.
             self._abandon_in_flight()
+            self._abandon_checkpoint()
             if self.archive is not None:  # rows of partitions given up while it was scored
                 for tp in list(self.archive.pending):
                     if not self.states.owns(tp):
@@ -393,12 +408,24 @@ class ScorerLoop:
         """Steps 6 and 7: snapshot each partition's state with its next offset, then commit.
 
         Offsets are the scorer's own record of what it processed, so a checkpoint
-        needs no request to the broker; the rebalance listener, which runs on the
-        client's I/O thread and must not block on it, checkpoints without committing
-        (the next owner resumes from the snapshot's offset either way). Nothing may
-        be in flight: :meth:`process_batch` captures its periodic checkpoint itself.
+        needs no request to the broker; the rebalance listener, which runs inside
+        the scorer's poll, checkpoints without committing (the next owner resumes
+        from the snapshot's offset either way). Nothing may be in flight: the
+        periodic checkpoint of :meth:`process_batch` is written by the checkpoint
+        thread, and this one waits for it first.
         """
-        self._write_checkpoint(consumer, self._capture(partitions), commit)
+        self.finish_checkpoint(consumer, commit, wait=True)
+        captured = self._capture(partitions)
+        self.last_checkpoint = time.monotonic()
+        self._commit_checkpoint(consumer, self._write_checkpoint(captured, commit), commit)
+
+    def finish_checkpoint(self, consumer: KafkaConsumer, commit: bool, wait: bool) -> None:
+        """Commit the checkpoint the checkpoint thread wrote, if it is done (or ``wait``)."""
+        writing = self._writing
+        if writing is None or not (wait or writing.done()):
+            return
+        self._writing = None
+        self._commit_checkpoint(consumer, writing.result(), commit)
 
     def _capture(self, partitions: list[TopicPartition]) -> _Checkpoint:
         """What a checkpoint saves, as of the batches settled so far: the next offset of
@@ -412,12 +439,12 @@ class ScorerLoop:
         }
         return _Checkpoint(offsets, states)
 
-    def _write_checkpoint(
-        self, consumer: KafkaConsumer, captured: _Checkpoint, commit: bool = True
-    ) -> None:
+    def _write_checkpoint(self, captured: _Checkpoint, flush_drift: bool) -> _Written:
+        """Step 6: the archive and the snapshots of a captured checkpoint (and the drift
+        counts). Touches no broker client and releases no partition, so it runs on the
+        checkpoint thread while the loop polls and settles; see :meth:`_commit_checkpoint`."""
         started = time.perf_counter()
-        offsets = {}
-        claimed: list[PartitionClaimedError] = []
+        written = _Written()
         archive_s = 0.0
         for tp, next_offset in captured.offsets.items():
             try:
@@ -425,11 +452,13 @@ class ScorerLoop:
                 archiving = time.perf_counter()
                 archived = self._archive_range(tp, next_offset)
                 archive_s += time.perf_counter() - archiving
-                self.states.save(tp, next_offset, captured.states.get(tp))
+                self.states.save(
+                    tp, next_offset, captured.states.get(tp), release_when_claimed=False
+                )
             except PartitionClaimedError as exc:
                 if self.archive is not None:
                     self.archive.drop(tp)
-                claimed.append(exc)
+                written.claimed.append(exc)
                 continue
             except Exception as exc:
                 # The store (or the archive) is away: the state and the pending archive rows
@@ -442,11 +471,26 @@ class ScorerLoop:
             if self.archive is not None:
                 self.archive.committed(tp, next_offset)
                 metrics.ARCHIVED_EVENTS.inc(archived)
-            offsets[tp] = OffsetAndMetadata(next_offset, "", -1)
+            written.offsets[tp] = OffsetAndMetadata(next_offset, "", -1)
         saved = time.perf_counter()
-        if commit and offsets:
+        if flush_drift:  # not from the rebalance listener, which must not wait on the store
+            self._flush_drift()
+        written.seconds = {
+            "archive": archive_s,
+            "states": saved - started - archive_s,
+            "drift": time.perf_counter() - saved,
+        }
+        metrics.CHECKPOINT_SECONDS.observe(time.perf_counter() - started)
+        return written
+
+    def _commit_checkpoint(self, consumer: KafkaConsumer, written: _Written, commit: bool) -> None:
+        """Step 7, on the loop's thread: commit what was saved, release what was claimed."""
+        started = time.perf_counter()
+        for refused in written.claimed:
+            self.states.release(refused.tp)
+        if commit and written.offsets:
             try:
-                consumer.commit(offsets)
+                consumer.commit(written.offsets)
             except KafkaError as exc:
                 # The snapshots just written hold these offsets, and the next owner of a
                 # partition resumes from its snapshot: a commit that fails because the
@@ -459,28 +503,22 @@ class ScorerLoop:
                     raise
                 metrics.COMMIT_FAILURES.inc()
                 log.warning("committing offsets failed; the next checkpoint retries: %s", exc)
-        committed = time.perf_counter()
-        if commit:  # not from the rebalance listener, which must not wait on the store
-            self._flush_drift()
-        self.last_checkpoint = time.monotonic()
-        metrics.CHECKPOINT_SECONDS.observe(time.perf_counter() - started)
+        seconds = written.seconds
         log.debug(
-            "checkpoint of %d partitions: %.0f ms (archive %.0f, states %.0f, commit %.0f, "
-            "drift %.0f)",
-            len(captured.offsets),
+            "checkpoint of %d partitions: archive %.0f ms, states %.0f, drift %.0f, commit %.0f",
+            len(written.offsets) + len(written.claimed),
+            seconds.get("archive", 0.0) * 1000,
+            seconds.get("states", 0.0) * 1000,
+            seconds.get("drift", 0.0) * 1000,
             (time.perf_counter() - started) * 1000,
-            archive_s * 1000,
-            (saved - started - archive_s) * 1000,
-            (committed - saved) * 1000,
-            (time.perf_counter() - committed) * 1000,
         )
         metrics.STATE_ENTITIES.set(self.states.entities())
         metrics.STATE_ROWS.set(self.states.size_rows())
-        if claimed and commit:
+        if written.claimed and commit:
             # Another scorer holds these partitions now: reconnect, so that the group's
             # next assignment, not this scorer's memory, decides what it owns.
-            raise claimed[0]
-        for refused in claimed:
+            raise written.claimed[0]
+        for refused in written.claimed:
             log.warning("%s", refused)
 
     def _flush_drift(self) -> None:
@@ -674,16 +712,21 @@ class ScorerLoop:
         here, in order, before ``n + 1`` is handed over. At most one batch is in flight,
         and every checkpoint, rebalance and model swap settles it first, so offsets
         and snapshots only ever cover stored batches. The periodic checkpoint is
-        captured between two batches and written while the later one is scored.
+        captured between two batches and written by the checkpoint thread, one at a
+        time, while the loop polls and settles; the loop commits it once it is written.
         """
         records = self.poll_batch(consumer)
         failure, self._failure = self._failure, None
         if failure is not None:
             raise failure
         self.settle(consumer, producer)
-        due = time.monotonic() - self.last_checkpoint >= self.settings.checkpoint_interval_s
-        # Captured before the next batch moves the offsets and the states, and written
-        # while that batch is scored: the scoring thread does not wait for the store.
+        self.finish_checkpoint(consumer, commit=True, wait=False)
+        due = (
+            self._writing is None
+            and time.monotonic() - self.last_checkpoint >= self.settings.checkpoint_interval_s
+        )
+        # Captured before the next batch moves the offsets and the states, and written by
+        # the checkpoint thread: neither the scoring thread nor the polls wait for the store.
         captured = self._capture(list(self.next_offsets)) if due else None
         if records:
             self.progress.started()
@@ -692,12 +735,14 @@ class ScorerLoop:
                 records,
                 outcome,
                 time.perf_counter(),
+                time.time(),
                 self._scoring_thread.submit(self.score_records, records, outcome),
             )
         else:
             self.progress.polled(backlog=self._observe_lag(consumer))
         if captured is not None:
-            self._write_checkpoint(consumer, captured)
+            self.last_checkpoint = time.monotonic()
+            self._writing = self._checkpoint_thread.submit(self._write_checkpoint, captured, True)
 
     def settle(self, consumer: KafkaConsumer, producer: KafkaProducer) -> None:
         """Finish the batch in flight, if any: wait for its scores, then steps 4 and 5."""
@@ -714,13 +759,18 @@ class ScorerLoop:
         self._send_dead_letters(producer, batch.outcome.dead_letters)
         self._observe(batch.records, events, batch.outcome, time.perf_counter() - batch.started)
         self.progress.finished(backlog=self._observe_lag(consumer))
-        log.debug(
-            "batch of %d messages, %d events: scored %.0f ms after its poll, stored in %.0f ms",
-            len(batch.records),
-            batch.outcome.events,
-            (scored - batch.started) * 1000,
-            (stored - scored) * 1000,
-        )
+        if log.isEnabledFor(logging.DEBUG):
+            # The record timestamps are the producers' clocks (or the broker's): a hint only.
+            oldest = min(r.timestamp for r in batch.records) / 1000
+            log.debug(
+                "batch of %d messages, %d events: scored %.0f ms after its poll, stored in "
+                "%.0f ms; its oldest message was %.0f ms old when scoring started",
+                len(batch.records),
+                batch.outcome.events,
+                (scored - batch.started) * 1000,
+                (stored - scored) * 1000,
+                (batch.wall_started - oldest) * 1000,
+            )
 
     def settle_in_listener(self, consumer: KafkaConsumer, producer: KafkaProducer) -> bool:
         """:meth:`settle` from the rebalance listener; False if the batch failed.
@@ -742,6 +792,18 @@ class ScorerLoop:
                 batch.scored.result()  # let it end before the states are touched again
             except Exception:
                 log.debug("the abandoned batch failed too", exc_info=True)
+
+    def _abandon_checkpoint(self) -> None:
+        """Let a checkpoint being written end, uncommitted, before the states are loaded again;
+        a partition claimed meanwhile is released (its next owner has it)."""
+        writing, self._writing = self._writing, None
+        if writing is None:
+            return
+        try:
+            for refused in writing.result().claimed:
+                self.states.release(refused.tp)
+        except Exception:
+            log.debug("the abandoned checkpoint failed too", exc_info=True)
 
     def _store_shadow_rows(self) -> None:
         """Write the challenger's would-be anomalies once; evidence, so a store that fails
@@ -1080,6 +1142,8 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         if not self._settle():
             return
+        # A checkpoint still being written must end before a state is claimed again.
+        self.loop.finish_checkpoint(self.consumer, commit=False, wait=True)
         self.loop.moved_partitions.update(assigned)
         for tp in assigned:
             self.loop.next_offsets.pop(tp, None)

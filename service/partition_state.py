@@ -178,14 +178,25 @@ class PartitionStates:
             return None
         return state.copy()
 
-    def save(self, tp: TopicPartition, next_offset: int, state: EntityState | None = None) -> None:
+    def save(
+        self,
+        tp: TopicPartition,
+        next_offset: int,
+        state: EntityState | None = None,
+        release_when_claimed: bool = True,
+    ) -> None:
         """Snapshot the partition (``state``: a copy from :meth:`due`, else its live state)
-        with its next offset; PartitionClaimedError if fenced off."""
+        with its next offset; PartitionClaimedError if fenced off.
+
+        A fenced-off partition is released, unless the caller releases it itself: a save
+        made beside the scoring thread must not pull a state from under its batch.
+        """
         if tp not in self.states or self.saved_offsets.get(tp) == next_offset:
             return  # released meanwhile, or saved at that offset already
         state = state if state is not None else self.states[tp]
         if not self.backend.save(tp, state, next_offset, self.epochs.get(tp, 0)):
-            self.release(tp)
+            if release_when_claimed:
+                self.release(tp)
             raise PartitionClaimedError(tp)
         self.saved_offsets[tp] = next_offset
 

@@ -386,6 +386,7 @@ def test_a_checkpoint_is_written_while_the_next_batch_is_scored_and_saves_only_t
         second = loop._in_flight
         assert second is not None, "the second batch is in flight"
         assert second.records
+        loop.finish_checkpoint(consumer, commit=True, wait=True)
         settled = {
             tp: max(r.offset for r in first if r.partition == tp.partition) + 1
             for tp in partitions
@@ -414,5 +415,83 @@ def test_a_checkpoint_is_written_while_the_next_batch_is_scored_and_saves_only_t
             for tp in settled
         ), "the live states moved on with the second batch"
     finally:
+        consumer.close()
+        producer.close()
+
+
+def test_the_loop_polls_and_settles_while_a_checkpoint_is_written_and_commits_it_after(
+    kafka_bootstrap: str,
+    unique_name: str,
+    settings: Settings,
+    tmp_path: Path,
+    scoring_model: LoadedModel,
+) -> None:
+    # The snapshot writes of the first periodic checkpoint are held. Meanwhile the loop
+    # goes on: later batches are scored and their anomalies stored, no second checkpoint
+    # starts, and nothing is committed. Once the writes land, the next pass commits the
+    # offsets they saved, and only those.
+    topic, group = f"writer-{unique_name}", f"writer-{unique_name}"
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+    for r in stream():
+        producer.send(topic, r.value, partition=r.partition)
+    producer.flush()
+    store = Store(f"sqlite:///{tmp_path / 'writer.db'}")
+    store.create_schema()
+    tuned = settings.model_copy(
+        update={
+            "checkpoint_interval_s": 0.0,
+            "batch_max_events": 30,
+            "batch_max_wait_ms": 5_000,
+            "dead_letter_topic": f"dlq-{unique_name}",
+            "state_backend": "directory",
+        }
+    )
+    loop = ScorerLoop(tuned, store, lambda: scoring_model)
+    loop.model = scoring_model
+    partitions = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka_bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    backend, save = loop.states.backend, loop.states.backend.save
+    held = threading.Event()
+    saves: list[int] = []
+
+    def held_save(*args: Any) -> bool:
+        assert held.wait(60), "the test releases the writes"
+        saves.append(args[2])
+        return save(*args)
+
+    backend.save = held_save  # type: ignore[method-assign]
+    try:
+        consumer.assign(partitions)
+        assign(loop, topic)
+        loop.process_batch(consumer, producer)  # the first batch, nothing to checkpoint yet
+        loop.process_batch(consumer, producer)  # settles it; its checkpoint is being written
+        writing = loop._writing
+        assert writing is not None
+        assert not writing.done()
+        first_checkpoint = dict(loop.next_offsets)
+        stored_before = store.count_anomalies()
+        for _ in range(3):
+            loop.process_batch(consumer, producer)
+        loop.settle(consumer, producer)
+        assert loop.next_offsets != first_checkpoint, "later batches were settled meanwhile"
+        assert store.count_anomalies() > stored_before, "and their anomalies stored"
+        assert loop._writing is writing, "one checkpoint at a time: the held one"
+        assert not writing.done()
+        assert {tp: consumer.committed(tp) for tp in partitions} == dict.fromkeys(partitions)
+
+        held.set()
+        writing.result(timeout=60)
+        loop.process_batch(consumer, producer)
+        committed = {tp: consumer.committed(tp) for tp in partitions}
+        assert committed == {tp: first_checkpoint.get(tp) for tp in partitions}
+        # The held checkpoint's saves came first (that pass started the next checkpoint).
+        assert sorted(saves[: len(first_checkpoint)]) == sorted(first_checkpoint.values())
+    finally:
+        held.set()
         consumer.close()
         producer.close()

@@ -68,6 +68,15 @@ def test_a_scorer_fenced_off_by_a_new_claim_cannot_overwrite_it(store: Store) ->
     assert states(StoreSnapshots(store, "g", "scorer-c")).load(TP) == 50
 
 
+def test_a_save_beside_the_scoring_thread_leaves_the_release_to_its_caller(store: Store) -> None:
+    stale = states(StoreSnapshots(store, "g", "scorer-a"))
+    stale.load(TP)
+    states(StoreSnapshots(store, "g", "scorer-b")).load(TP)
+    with pytest.raises(PartitionClaimedError):
+        stale.save(TP, 10, release_when_claimed=False)
+    assert stale.owns(TP), "the batch being scored keeps its state until the loop releases it"
+
+
 def test_a_snapshot_left_in_the_data_directory_is_adopted_once(
     store: Store, tmp_path: Path
 ) -> None:
