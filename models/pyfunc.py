@@ -15,8 +15,7 @@ import mlflow.pyfunc
 import pandas as pd
 
 from models.bundle import ScoringModel
-
-ARTIFACT_KEY = "scoring_model"
+from models.registry_config import ARTIFACT_KEY as ARTIFACT_KEY
 
 
 class AuditlensPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc,name-defined]

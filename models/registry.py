@@ -21,10 +21,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
-from features.pipeline import FEATURE_SET_VERSION
-from features.state import KEY_SCHEME
 from models.bundle import LoadedModel, ScoringModel
-from models.exceptions import IncompatibleModelError
+from models.compatibility import check_compatible
 from models.pyfunc import ARTIFACT_KEY, AuditlensPyfunc
 from models.registry_config import RegistryConfig as RegistryConfig
 
@@ -137,24 +135,9 @@ def load(config: RegistryConfig, alias: str = "champion") -> LoadedModel | None:
 def load_version(config: RegistryConfig, version: str, alias: str = "") -> LoadedModel:
     """Load one version, refusing one this release cannot score with."""
     configure(config)
-    alias = alias or f"version {version}"
     pyfunc = mlflow.pyfunc.load_model(f"models:/{config.model_name}/{version}")
-    wrapper = pyfunc.unwrap_python_model()
-    model = wrapper.scoring_model
-    trained_on = getattr(model, "feature_set_version", None)
-    if trained_on != FEATURE_SET_VERSION:
-        raise IncompatibleModelError(
-            f"{config.model_name} version {version} ({alias}) was trained on feature set "
-            f"{trained_on}; this release computes feature set {FEATURE_SET_VERSION}: "
-            "retrain with `auditlens train --data ... --promote`"
-        )
-    if not model.baseline_state.usable:
-        raise IncompatibleModelError(
-            f"{config.model_name} version {version} ({alias}) keeps its history keyed with "
-            f"{model.baseline_state.key_scheme or 'an unrecorded scheme'}; this release keys "
-            f"with {KEY_SCHEME} (another polars): "
-            "retrain with `auditlens train --data ... --promote`"
-        )
+    model = pyfunc.unwrap_python_model().scoring_model
+    check_compatible(model, config.model_name, version, alias)
     return LoadedModel(model=model, name=config.model_name, version=version)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+ARTIFACT_KEY = "scoring_model"  # the run artifact holding the pickled ScoringModel
+
 
 @dataclass(frozen=True)
 class RegistryConfig:

@@ -30,6 +30,7 @@ from training.exceptions import TrainingError
 if TYPE_CHECKING:
     from models.bundle import LoadedModel
     from models.registry_config import RegistryConfig
+    from service.optimizer.loop import Optimizer
     from service.store.repository import Store
     from training.progress import Progress
 
@@ -186,7 +187,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _load_model(settings: Settings, uri: str | None) -> LoadedModel:
-    from models import registry
+    from models import registry_reader
     from service.exceptions import ModelNotAvailableError
 
     config = _registry_config(settings)
@@ -196,7 +197,7 @@ def _load_model(settings: Settings, uri: str | None) -> LoadedModel:
         if not uri.startswith(prefix):
             raise ConfigurationError(f"--model must look like {prefix}ALIAS")
         alias = uri[len(prefix) :]
-    loaded = registry.load(config, alias)
+    loaded = registry_reader.load(config, alias)
     if loaded is None:
         raise ModelNotAvailableError(
             f"no version of {settings.model_name} carries the alias {alias!r}; "
@@ -285,11 +286,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     serve only the operations endpoints, on ``AUDITLENS_HEALTH_PORT`` when it is set."""
     import uvicorn
 
-    from models import registry
+    from models import registry_reader
     from service.api.app import create_app
     from service.consumer import ScorerLoop, ShadowSource
     from service.logs import configure_logging
-    from service.optimizer.loop import Optimizer
 
     configure_logging(settings.log_level)
     role = args.role or settings.role
@@ -305,8 +305,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         config = _registry_config(settings)
         shadow = (
             ShadowSource(
-                lambda: registry.alias_version(config, "challenger"),
-                lambda version: registry.load_version(config, version, "challenger"),
+                lambda: registry_reader.alias_version(config, "challenger"),
+                lambda version: registry_reader.load_version(config, version, "challenger"),
             )
             if settings.shadow_enabled
             else None
@@ -314,8 +314,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         scorer = ScorerLoop(
             settings,
             store,
-            lambda: registry.load(config, settings.model_alias),
-            lambda: registry.alias_version(config, settings.model_alias),
+            lambda: registry_reader.load(config, settings.model_alias),
+            lambda: registry_reader.alias_version(config, settings.model_alias),
             shadow,
         )
         worker = threading.Thread(target=scorer.run, name="scorer", daemon=True)
@@ -323,6 +323,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     optimizer: Optimizer | None = None
     optimizer_thread: threading.Thread | None = None
     if role in ("all", "optimizer"):
+        from service.optimizer.loop import Optimizer  # MLflow's client: not in a scorer
+
         optimizer = Optimizer(settings, store, _registry_config(settings))
         optimizer_thread = threading.Thread(target=optimizer.run, name="optimizer", daemon=True)
         optimizer_thread.start()

@@ -62,11 +62,12 @@ def _version() -> str:
 
 def default_model_provider(settings: Settings, scorer: ScorerLoop | None) -> ModelProvider:
     """The champion from the MLflow registry, loaded on first use (or the scorer's model)."""
-    from models import registry
+    from models import registry_reader
+    from models.registry_config import RegistryConfig
 
-    def config() -> registry.RegistryConfig:
+    def config() -> RegistryConfig:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return registry.RegistryConfig(
+        return RegistryConfig(
             tracking_uri=settings.mlflow_tracking_uri,
             artifact_root=settings.mlflow_artifact_root,
             model_name=settings.model_name,
@@ -74,8 +75,8 @@ def default_model_provider(settings: Settings, scorer: ScorerLoop | None) -> Mod
 
     return ModelProvider(
         scorer,
-        load=lambda: registry.load(config(), settings.model_alias),
-        current_version=lambda: registry.alias_version(config(), settings.model_alias),
+        load=lambda: registry_reader.load(config(), settings.model_alias),
+        current_version=lambda: registry_reader.alias_version(config(), settings.model_alias),
         refresh_s=settings.model_refresh_s,
         unavailable_hint=f"no version of {settings.model_name} carries the alias "
         f"{settings.model_alias!r}; run `auditlens train --data ... --promote` first",
