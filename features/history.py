@@ -298,14 +298,11 @@ def _advance(
         before[name] = unsort(prior_of(name, 0.0)[run] + running - running[starts][run])
         run_sums[name] = np.add.reduceat(values, starts)
 
-    # The table advanced: known keys add the batch's totals, new keys are inserted in order.
-    updated = {column: values.copy() for column, values in old.items()}
-    known, new = position[found], ~found
-    updated["count"][known] += lengths[found]
-    for name in table.sums:
-        updated[name][known] += run_sums[name][found]
-    updated["first"][known] = np.minimum(updated["first"][known], run_first[found])
-    updated["last"][known] = np.maximum(updated["last"][known], run_last[found])
+    # The table advanced: new keys are inserted in order (one new array per column, the
+    # prior table is shared with checkpoints and never written), then known keys, at
+    # their shifted places, add the batch's totals.
+    new = ~found
+    where = position[new]
     history_of_run = (order[starts] // (rows // histories)).astype(np.uint8)
     inserted = {
         "key": unique[new],
@@ -315,11 +312,15 @@ def _advance(
         "first": run_first[new],
         "last": run_last[new],
     }
-    where = position[new]
-    table_after = pl.DataFrame(
-        {column: np.insert(updated[column], where, inserted[column]) for column in updated}
-    )
-    return before, table_after
+    updated = {column: np.insert(old[column], where, inserted[column]) for column in old}
+    known = position[found]
+    known = known + np.searchsorted(where, known, side="right")  # past the inserted keys
+    updated["count"][known] += lengths[found]
+    for name in table.sums:
+        updated[name][known] += run_sums[name][found]
+    updated["first"][known] = np.minimum(updated["first"][known], run_first[found])
+    updated["last"][known] = np.maximum(updated["last"][known], run_last[found])
+    return before, pl.DataFrame(updated)
 
 
 def _key_hashes(batch: pl.DataFrame) -> dict[str, npt.NDArray[np.uint64]]:
