@@ -3,7 +3,7 @@
 A scorer asks the registry which version an alias points at (every
 ``AUDITLENS_MODEL_REFRESH_S``) and, when that changes, for the version's scoring
 model. MLflow's client answers both, but importing it costs the process about
-70 MiB of resident memory for its whole life (MLflow and what it pulls in), in a
+65 MiB of resident memory for its whole life (MLflow and what it pulls in), in a
 process whose memory is budgeted per scorer.
 
 When the registry is a database MLflow manages (the embedded SQLite file, or
