@@ -158,7 +158,7 @@ def _k(column: str) -> str:
     return f"k_{column}"
 
 
-def with_keys(events: pl.DataFrame) -> pl.DataFrame:
+def with_keys(events: pl.LazyFrame) -> pl.LazyFrame:
     """Null-safe key columns (null becomes the empty string), entity levels and the UTC hour."""
     return events.with_columns(_key_columns())
 
@@ -344,7 +344,7 @@ def _collect_histories(
     rows = batch.height
     time_type = batch.schema["event_time"]
     times = batch["event_time"].to_physical().to_numpy()
-    flags = batch.select(*FAMILIES, "is_policy_violation").cast(pl.Float64)
+    flags = batch.select(pl.col(*FAMILIES, "is_policy_violation").cast(pl.Float64))
     values = {c: flags[c].to_numpy() for c in flags.columns}
     out: dict[str, pl.Series] = {}
     for name, table in (("entity", ENTITY_TABLE), *TABLES.items()):
@@ -463,9 +463,14 @@ def history_features(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
             f"this process keys with {KEY_SCHEME}: its history matches nothing"
         )
     hashes = _key_hashes(batch)
-    seen = pl.concat([batch, _collect_histories(batch, hashes, state)], how="horizontal")
     surprise_columns, novelty_columns = _surprise_columns()
-    surprises = seen.with_columns(surprise_columns).with_columns(novelty_columns)
+    surprises = (
+        batch.hstack(_collect_histories(batch, hashes, state))
+        .lazy()
+        .with_columns(surprise_columns)
+        .with_columns(novelty_columns)
+        .collect()
+    )
     times = batch["event_time"].to_physical().to_numpy()
     time_type = batch.schema["event_time"]
     windowed: dict[str, np.ndarray] = {}
@@ -479,11 +484,10 @@ def history_features(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
             {name: _ticks(width, time_type) for name, width in widths.items()},
         )
         windowed |= counts
-    windowed_frame = surprises.with_columns(pl.Series(k, v) for k, v in windowed.items()).lazy()
-
-    features = windowed_frame.select(_feature_columns())
+    windowed_frame = surprises.hstack([pl.Series(k, v) for k, v in windowed.items()])
+    features = windowed_frame.lazy().select(_feature_columns()).collect()
     state.evict()
-    return features.collect()
+    return features
 
 
 @cache  # the expressions are the same for every batch; building them is not free

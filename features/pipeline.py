@@ -47,14 +47,17 @@ def compute_features(
     ``state`` carries history between calls and is advanced past these events;
     without one, history starts empty (a fresh state is used and discarded).
     """
-    frame = events.collect() if isinstance(events, pl.LazyFrame) else events
     state = state if state is not None else EntityState()
-    ordered = with_keys(
-        frame.with_row_index("_row").sort(PROCESSING_ORDER, maintain_order=True)
-    ).with_columns(_event_feature_columns())
+    # One query each side of the history step: on a small batch, every query's fixed
+    # cost counts more than the work it does.
+    ordered = (
+        with_keys(events.lazy().with_row_index("_row").sort(PROCESSING_ORDER, maintain_order=True))
+        .with_columns(_event_feature_columns())
+        .collect()
+    )
     history = history_features(ordered, state)
     working = [c for c in ordered.columns if c.startswith("k_") or c in WORKING_COLUMNS]
-    return pl.concat([ordered.drop(working), history], how="horizontal").sort("_row").drop("_row")
+    return ordered.hstack(history).lazy().sort("_row").drop("_row", *working).collect()
 
 
 def compute_features_chunked(
