@@ -287,11 +287,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from models import registry_reader
+    from service.allocator import fix_mmap_threshold
     from service.api.app import create_app
     from service.consumer import ScorerLoop, ShadowSource
     from service.logs import configure_logging
 
     configure_logging(settings.log_level)
+    fix_mmap_threshold(settings.malloc_mmap_threshold_bytes)
     role = args.role or settings.role
     store = _store(settings)
     scorer: ScorerLoop | None = None

@@ -231,6 +231,13 @@ class Settings(BaseSettings):
         ge=1000,
         description="Most keys kept per entity-history table; the least recently seen are evicted.",
     )
+    malloc_mmap_threshold_bytes: int = Field(
+        default=1_048_576,
+        ge=0,
+        le=33_554_432,
+        description="Memory blocks this large or larger are given back to the system as soon "
+        "as they are freed (glibc's mmap threshold, fixed); 0 keeps glibc's sliding default.",
+    )
     generic_mapping: str = Field(
         default="",
         description="Column -> dotted-path mapping (JSON) for the generic JSON adapter; "
