@@ -330,6 +330,42 @@ def test_a_new_challenger_is_found_while_the_champion_stays(
     assert loop.shadow_model is challenger
 
 
+def _checkpointing_every_pass(
+    kafka_bootstrap: str,
+    topic: str,
+    settings: Settings,
+    tmp_path: Path,
+    scoring_model: LoadedModel,
+    batch_max_events: int,
+) -> tuple[ScorerLoop, KafkaConsumer, KafkaProducer, list[TopicPartition]]:
+    """The test stream in ``topic`` and a loop that checkpoints on every pass, with a
+    consumer of the topic's two partitions (of group ``topic``) not yet assigned."""
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+    for r in stream():
+        producer.send(topic, r.value, partition=r.partition)
+    producer.flush()
+    store = Store(f"sqlite:///{tmp_path / f'{topic}.db'}")
+    store.create_schema()
+    tuned = settings.model_copy(
+        update={
+            "checkpoint_interval_s": 0.0,
+            "batch_max_events": batch_max_events,
+            "batch_max_wait_ms": 5_000,
+            "dead_letter_topic": f"dlq-{topic}",
+            "state_backend": "directory",
+        }
+    )
+    loop = ScorerLoop(tuned, store, lambda: scoring_model)
+    loop.model = scoring_model
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka_bootstrap,
+        group_id=topic,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    return loop, consumer, producer, [TopicPartition(topic, 0), TopicPartition(topic, 1)]
+
+
 @pytest.mark.integration
 def test_a_checkpoint_is_written_while_the_next_batch_is_scored_and_saves_only_the_settled(
     kafka_bootstrap: str,
@@ -342,30 +378,9 @@ def test_a_checkpoint_is_written_while_the_next_batch_is_scored_and_saves_only_t
     # after the first batch is stored and written while the second is being scored: its
     # snapshots, committed offsets and archive must hold the first batch and nothing of
     # the second, whose scoring advances the live states meanwhile.
-    topic, group = f"overlap-{unique_name}", f"overlap-{unique_name}"
-    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
-    for r in stream():
-        producer.send(topic, r.value, partition=r.partition)
-    producer.flush()
-    store = Store(f"sqlite:///{tmp_path / 'overlap.db'}")
-    store.create_schema()
-    tuned = settings.model_copy(
-        update={
-            "checkpoint_interval_s": 0.0,
-            "batch_max_events": 50,
-            "batch_max_wait_ms": 5_000,
-            "dead_letter_topic": f"dlq-{unique_name}",
-            "state_backend": "directory",
-        }
-    )
-    loop = ScorerLoop(tuned, store, lambda: scoring_model)
-    loop.model = scoring_model
-    partitions = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
-    consumer = KafkaConsumer(
-        bootstrap_servers=kafka_bootstrap,
-        group_id=group,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
+    topic = f"overlap-{unique_name}"
+    loop, consumer, producer, partitions = _checkpointing_every_pass(
+        kafka_bootstrap, topic, settings, tmp_path, scoring_model, batch_max_events=50
     )
     try:
         consumer.assign(partitions)
@@ -394,13 +409,13 @@ def test_a_checkpoint_is_written_while_the_next_batch_is_scored_and_saves_only_t
         }
         assert loop.states.saved_offsets == settled
         assert {tp: consumer.committed(tp) for tp in settled} == settled
-        archived = read_archive(tuned.resolved_archive_url).events
+        archived = read_archive(loop.settings.resolved_archive_url).events
         assert archived["event_id"].sort().to_list() == sorted(
             orjson.loads(r.value)["auditID"] for r in first if r.value.startswith(b"{")
         )
         # The saved states are those of the first batch alone, scored by a scorer of its own.
-        alone = tuned.model_copy(update={"data_dir": tmp_path / "alone"})
-        reference = ScorerLoop(alone, store, lambda: scoring_model)
+        alone = loop.settings.model_copy(update={"data_dir": tmp_path / "alone"})
+        reference = ScorerLoop(alone, loop.store, lambda: scoring_model)
         reference.model = scoring_model
         assign(reference, topic)
         reference.score_records(first, BatchOutcome())
@@ -419,6 +434,7 @@ def test_a_checkpoint_is_written_while_the_next_batch_is_scored_and_saves_only_t
         producer.close()
 
 
+@pytest.mark.integration
 def test_the_loop_polls_and_settles_while_a_checkpoint_is_written_and_commits_it_after(
     kafka_bootstrap: str,
     unique_name: str,
@@ -430,30 +446,9 @@ def test_the_loop_polls_and_settles_while_a_checkpoint_is_written_and_commits_it
     # goes on: later batches are scored and their anomalies stored, no second checkpoint
     # starts, and nothing is committed. Once the writes land, the next pass commits the
     # offsets they saved, and only those.
-    topic, group = f"writer-{unique_name}", f"writer-{unique_name}"
-    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
-    for r in stream():
-        producer.send(topic, r.value, partition=r.partition)
-    producer.flush()
-    store = Store(f"sqlite:///{tmp_path / 'writer.db'}")
-    store.create_schema()
-    tuned = settings.model_copy(
-        update={
-            "checkpoint_interval_s": 0.0,
-            "batch_max_events": 30,
-            "batch_max_wait_ms": 5_000,
-            "dead_letter_topic": f"dlq-{unique_name}",
-            "state_backend": "directory",
-        }
-    )
-    loop = ScorerLoop(tuned, store, lambda: scoring_model)
-    loop.model = scoring_model
-    partitions = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
-    consumer = KafkaConsumer(
-        bootstrap_servers=kafka_bootstrap,
-        group_id=group,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
+    topic = f"writer-{unique_name}"
+    loop, consumer, producer, partitions = _checkpointing_every_pass(
+        kafka_bootstrap, topic, settings, tmp_path, scoring_model, batch_max_events=30
     )
     backend, save = loop.states.backend, loop.states.backend.save
     held = threading.Event()
@@ -474,12 +469,12 @@ def test_the_loop_polls_and_settles_while_a_checkpoint_is_written_and_commits_it
         assert writing is not None
         assert not writing.done()
         first_checkpoint = dict(loop.next_offsets)
-        stored_before = store.count_anomalies()
+        stored_before = loop.store.count_anomalies()
         for _ in range(3):
             loop.process_batch(consumer, producer)
         loop.settle(consumer, producer)
         assert loop.next_offsets != first_checkpoint, "later batches were settled meanwhile"
-        assert store.count_anomalies() > stored_before, "and their anomalies stored"
+        assert loop.store.count_anomalies() > stored_before, "and their anomalies stored"
         assert loop._writing is writing, "one checkpoint at a time: the held one"
         assert not writing.done()
         assert {tp: consumer.committed(tp) for tp in partitions} == dict.fromkeys(partitions)
