@@ -289,11 +289,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from models import registry_reader
     from service.allocator import fix_mmap_threshold
     from service.api.app import create_app
+    from service.blas import limit_blas_threads
     from service.consumer import ScorerLoop, ShadowSource
     from service.logs import configure_logging
 
     configure_logging(settings.log_level)
     fix_mmap_threshold(settings.malloc_mmap_threshold_bytes)
+    limit_blas_threads(settings.blas_threads)  # numpy (and its BLAS) is imported by now
     role = args.role or settings.role
     store = _store(settings)
     scorer: ScorerLoop | None = None

@@ -238,6 +238,13 @@ class Settings(BaseSettings):
         description="Memory blocks this large or larger are given back to the system as soon "
         "as they are freed (glibc's mmap threshold, fixed); 0 keeps glibc's sliding default.",
     )
+    blas_threads: int = Field(
+        default=1,
+        ge=0,
+        le=256,
+        description="Threads of the BLAS library (numpy's matrix products) in `auditlens serve`; "
+        "0 keeps the library's default (one per core, spinning between products).",
+    )
     generic_mapping: str = Field(
         default="",
         description="Column -> dotted-path mapping (JSON) for the generic JSON adapter; "
