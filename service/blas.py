@@ -3,11 +3,10 @@
 numpy's OpenBLAS starts one worker thread per core when it is imported, and
 after each matrix product those workers spin for a while before they sleep. The
 scorer multiplies small matrices (a batch of events by a few dozen features, in
-the autoencoder) between polars queries, so on a two-core machine the spinning
-worker took about a sixth of a core from the scoring thread, the consumer and
-polars, for no gain on products that small (``make bench``: one scorer went from
-8.2k to 10.8k events/s with the workers kept out of it). One thread is the
-default; training, which multiplies large matrices, keeps the library's own.
+the autoencoder) between polars queries, and on the benchmark's two-core machine
+the spinning worker took 16-19 % of a core from the scoring thread, the consumer
+and polars, for no gain on products that small. One thread is the default;
+training, which multiplies large matrices, keeps the library's own.
 """
 
 from __future__ import annotations

@@ -137,6 +137,12 @@ class _InFlight:
     scored: Future[tuple[pl.DataFrame, list[dict[str, Any]]]]
 
 
+# A partition's featurized parts (events, feature matrix) and its poison events.
+_Featurized = tuple[
+    list[tuple[pl.DataFrame, npt.NDArray[np.float64]]], list[tuple[pl.DataFrame, Exception]]
+]
+
+
 @dataclass(frozen=True)
 class _Checkpoint:
     """A checkpoint's content, captured between batches: the next offset of each partition
@@ -265,6 +271,12 @@ class ScorerLoop:
         self.joined_at: float | None = None
         # The batch being scored while the next one is polled (see process_batch).
         self._scoring_thread = ThreadPoolExecutor(1, thread_name_prefix="scoring")
+        # Partitions featurized side by side within a batch (None: one after another).
+        self._feature_threads = (
+            ThreadPoolExecutor(settings.feature_threads, thread_name_prefix="features")
+            if settings.feature_threads > 1
+            else None
+        )
         self._in_flight: _InFlight | None = None
         # The periodic checkpoint being written (see process_batch); committed once written.
         self._checkpoint_thread = ThreadPoolExecutor(1, thread_name_prefix="checkpoint")
@@ -909,33 +921,44 @@ class ScorerLoop:
                     f"event {event_id!r}: unparseable time {event_time!r}",
                 )
             )
-        # Step 3: features per partition (each has its own history), then one scoring call.
+        # Step 3: features per partition (each has its own history, so partitions are
+        # featurized side by side), then one scoring call.
         partition_of = messages.join(
             partitions.drop("offset"), on=["topic", "partition"], maintain_order="left"
         )["_partition"]
         frame = frame.with_columns(partition_of.gather(frame["_origin"]))
-        featured = [
-            piece
+        jobs = [
+            (part.drop("_partition"), owned[int(position)])
             for (position,), part in frame.partition_by(
                 "_partition", maintain_order=True, as_dict=True
             ).items()
-            for piece in self._featurize(
-                part.drop("_partition"), owned[int(position)], records, outcome
-            )
         ]
+        featured: list[tuple[pl.DataFrame, npt.NDArray[np.float64]]] = []
+        for pieces, poisoned in self._featurize_partitions(jobs):
+            featured.extend(pieces)
+            self._dead_letter_poisoned(poisoned, records, outcome)
         return events, self._score(featured, records, messages, outcome)
 
-    def _featurize(
-        self,
-        frame: pl.DataFrame,
-        tp: TopicPartition,
-        origin: list[ConsumerRecord],
-        outcome: BatchOutcome,
-    ) -> list[tuple[pl.DataFrame, npt.NDArray[np.float64]]]:
-        """One partition's events (``_origin`` = index into ``origin``) with features.
+    def _featurize_partitions(
+        self, jobs: list[tuple[pl.DataFrame, TopicPartition]]
+    ) -> list[_Featurized]:
+        """:meth:`_featurize` of every partition's events, in the order given.
 
-        An event whose features cannot be computed is isolated and dead-lettered;
-        the partition's history advances past every other event.
+        A partition's features depend only on its own history, and most of the work
+        is polars and numpy, which release the GIL: on a batch spread over several
+        partitions the fixed cost of each call is paid side by side.
+        """
+        pool = self._feature_threads
+        if pool is None or len(jobs) < 2:
+            return [self._featurize(events, tp) for events, tp in jobs]
+        return list(pool.map(lambda job: self._featurize(*job), jobs))
+
+    def _featurize(self, frame: pl.DataFrame, tp: TopicPartition) -> _Featurized:
+        """One partition's events with their feature matrix, and the poison events.
+
+        An event whose features cannot be computed is isolated (the caller
+        dead-letters it); the partition's history advances past every other event.
+        Touches no state but the partition's own, so partitions can run side by side.
         """
         model = self.model
         assert model is not None
@@ -948,9 +971,7 @@ class ScorerLoop:
             state.pairs, state.tails = trial.pairs, trial.tails
             return [(part, X)]
 
-        pieces, poisoned = score_isolating(frame, featurize)
-        self._dead_letter_poisoned(poisoned, origin, outcome)
-        return pieces
+        return score_isolating(frame, featurize)
 
     def _score(
         self,

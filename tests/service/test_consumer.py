@@ -77,9 +77,12 @@ def loop(settings: Settings, tmp_path: Path) -> ScorerLoop:
     return ScorerLoop(settings, store, lambda: None)
 
 
+@pytest.mark.parametrize("feature_threads", [1, 3], ids=["one-after-another", "side-by-side"])
 def test_a_batch_scores_as_each_partition_would_alone(
-    loop: ScorerLoop, scoring_model: LoadedModel
+    loop: ScorerLoop, scoring_model: LoadedModel, feature_threads: int
 ) -> None:
+    settings = loop.settings.model_copy(update={"feature_threads": feature_threads})
+    loop = ScorerLoop(settings, loop.store, lambda: None)
     loop.model = scoring_model
     assign(loop)
     records = stream()
