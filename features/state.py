@@ -122,7 +122,8 @@ class EntityState:
         for prefix, tables in (("pairs", self.pairs), ("tails", self.tails)):
             for kind, table in tables.items():
                 buffer = io.BytesIO()
-                table.write_parquet(buffer)
+                # lz4: a tenth larger than zstd and written in half the time, every checkpoint.
+                table.write_parquet(buffer, compression="lz4", statistics=False)
                 files[f"{prefix}.{kind}.parquet"] = buffer.getvalue()
         files["reports.json"] = self.reports.to_bytes()
         files["VERSION"] = f"{SNAPSHOT_VERSION} {self.key_scheme}".encode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -87,6 +88,20 @@ def test_state_as_one_archive_round_trip_keeps_history_and_metadata() -> None:
     compute_features(events.head(500), state)
     restored = EntityState.from_bytes(state.to_bytes({"next_offset": "500"}))
     assert restored.metadata == {"next_offset": "500"}
+    continued = compute_features(events.slice(500), restored).select(FEATURE_NAMES)
+    assert continued.equals(compute_features(events).select(FEATURE_NAMES).slice(500))
+
+
+def test_a_snapshot_with_zstd_tables_from_an_earlier_release_restores() -> None:
+    events = synthetic_events(800, seed=5)
+    state = EntityState()
+    compute_features(events.head(500), state)
+    files = state.entries({"next_offset": "500"})
+    for name in [n for n in files if n.endswith(".parquet")]:
+        buffer = io.BytesIO()
+        pl.read_parquet(io.BytesIO(files[name])).write_parquet(buffer, compression="zstd")
+        files[name] = buffer.getvalue()
+    restored = EntityState.from_entries(files)
     continued = compute_features(events.slice(500), restored).select(FEATURE_NAMES)
     assert continued.equals(compute_features(events).select(FEATURE_NAMES).slice(500))
 
