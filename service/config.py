@@ -57,11 +57,11 @@ class Settings(BaseSettings):
         "before processing it.",
     )
     feature_threads: int = Field(
-        default=2,
+        default=1,
         ge=1,
         le=64,
         description="Partitions of a micro-batch the scorer featurizes at once (threads), each "
-        "against its own history; 1: one after another.",
+        "against its own history; 1: one after another (for a machine with cores to spare).",
     )
     alert_rate: float = Field(
         default=0.005,
