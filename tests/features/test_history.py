@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import polars as pl
+import pytest
 
-from features.history import NOVEL_SURPRISE
+from features.history import NOVEL_SURPRISE, PARALLEL_SORT_KEYS, stable_order
 from features.pipeline import FEATURE_NAMES, compute_features
 from features.schema import NORMALIZED_SCHEMA
 
@@ -208,3 +210,13 @@ def test_few_events_give_finite_values() -> None:
     features = compute_features(frame(rows)).select(FEATURE_NAMES)
     assert features.to_numpy().min() > -1e9
     assert features.to_numpy().max() < 1e9
+
+
+@pytest.mark.parametrize("size", [0, 1, 500, PARALLEL_SORT_KEYS - 1, PARALLEL_SORT_KEYS, 30_000])
+def test_keys_sort_in_order_and_equal_keys_keep_theirs_on_either_sort(size: int) -> None:
+    rng = np.random.default_rng(size)
+    keys = rng.integers(0, 2**64 - 1, max(1, size // 7), dtype=np.uint64, endpoint=True)
+    keys = keys[rng.integers(0, keys.size, size)] if size else keys[:0]  # many repeats
+    order = stable_order(keys)
+    expected = sorted(range(size), key=lambda position: (int(keys[position]), position))
+    assert order.tolist() == expected
