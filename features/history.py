@@ -32,6 +32,7 @@ dominated them. The feature arithmetic is one polars ``select``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -345,22 +346,22 @@ def _key_hashes(batch: pl.DataFrame) -> dict[str, npt.NDArray[np.uint64]]:
     return {c: hashed[_k(c)].to_numpy() for c in columns}
 
 
-def _collect_histories(
-    batch: pl.DataFrame, hashes: dict[str, npt.NDArray[np.uint64]], state: EntityState
-) -> pl.DataFrame:
-    """Every history's counts before each event of ``batch``, side by side; advances the state.
+def _count_histories(
+    hashes: dict[str, npt.NDArray[np.uint64]],
+    times: npt.NDArray[np.int64],
+    values: dict[str, npt.NDArray[np.float64]],
+    state: EntityState,
+) -> dict[str, np.ndarray]:
+    """Every history's counts before each event of one part, side by side; advances its state.
 
     One column per history and measure, ``<history>.count``, ``<history>.first`` and
     ``<history>.<sum>``. The peer and environment histories also count distinct
     entities (``new_entity``: the event's entity had no history before it), which
     comes from the entity's own history, done first.
     """
-    rows = batch.height
-    time_type = batch.schema["event_time"]
-    times = batch["event_time"].to_physical().to_numpy()
-    flags = batch.select(pl.col(*FAMILIES, "is_policy_violation").cast(pl.Float64))
-    values = {c: flags[c].to_numpy() for c in flags.columns}
-    out: dict[str, pl.Series] = {}
+    rows = times.size
+    values = dict(values)
+    out: dict[str, np.ndarray] = {}
     for name, table in (("entity", ENTITY_TABLE), *TABLES.items()):
         copies = len(table.histories)
         stacked = {s: np.tile(values[s], copies) for s in table.sums}
@@ -373,9 +374,15 @@ def _collect_histories(
         for index, history in enumerate(table.histories):
             block = slice(index * rows, (index + 1) * rows)
             for measure, column in before.items():
-                series = pl.Series(f"{history}.{measure}", column[block])
-                out[series.name] = series.cast(time_type) if measure == "first" else series
-    return pl.DataFrame(list(out.values()))
+                out[f"{history}.{measure}"] = column[block]
+    return out
+
+
+def _concatenated(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The parts' columns, one after the other."""
+    if len(parts) == 1:
+        return parts[0]
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
 
 def _ticks(width: timedelta, time_type: pl.DataType) -> int:
@@ -469,39 +476,89 @@ def history_features(batch: pl.DataFrame, state: EntityState) -> pl.DataFrame:
     ``is_denied``, ``is_delete``, ``is_data_read`` and ``is_list``. ``state`` is
     advanced past the batch.
     """
+    return history_features_of_parts(batch, [(state, batch.height)])
+
+
+def history_features_of_parts(
+    batch: pl.DataFrame, parts: Sequence[tuple[EntityState, int]]
+) -> pl.DataFrame:
+    """History feature columns for a batch of several parts, each with its own history.
+
+    ``batch`` holds each part's rows one after the other, ``parts`` names each
+    part's state and how many rows it has, and every part is in processing order.
+    A part gets exactly the columns, and its state exactly the advance, of
+    :func:`history_features` over that part alone: only the lookups in the
+    states (numpy) run per part. The polars queries run once for the batch,
+    because on small parts (a scorer's partitions) their fixed cost is most of
+    the work.
+    """
+    held = sum(rows for _, rows in parts)
+    if held != batch.height:
+        raise ValueError(f"the parts hold {held} rows, the batch {batch.height}")
     if batch.height == 0:
         return pl.DataFrame(schema=dict.fromkeys(HISTORY_FEATURES, pl.Float64))
-    if not state.usable:
-        raise ValueError(
-            f"entity state keyed with {state.key_scheme or 'an unrecorded scheme'}, "
-            f"this process keys with {KEY_SCHEME}: its history matches nothing"
-        )
+    for state, _ in parts:
+        if not state.usable:
+            raise ValueError(
+                f"entity state keyed with {state.key_scheme or 'an unrecorded scheme'}, "
+                f"this process keys with {KEY_SCHEME}: its history matches nothing"
+            )
     hashes = _key_hashes(batch)
+    times = batch["event_time"].to_physical().to_numpy()
+    time_type = batch.schema["event_time"]
+    flags = batch.select(pl.col(*FAMILIES, "is_policy_violation").cast(pl.Float64))
+    values = {c: flags[c].to_numpy() for c in flags.columns}
+    slices = [(state, slice(start, start + rows)) for state, start, rows in _starts(parts) if rows]
+
+    def part_of(columns: dict[str, np.ndarray], rows: slice) -> dict[str, np.ndarray]:
+        return {name: column[rows] for name, column in columns.items()}
+
+    counts = _concatenated(
+        [
+            _count_histories(part_of(hashes, rows), times[rows], part_of(values, rows), state)
+            for state, rows in slices
+        ]
+    )
     surprise_columns, novelty_columns = _surprise_columns()
     surprises = (
-        batch.hstack(_collect_histories(batch, hashes, state))
+        batch.hstack(
+            [
+                pl.Series(name, column).cast(time_type)
+                if name.endswith(".first")
+                else pl.Series(name, column)
+                for name, column in counts.items()
+            ]
+        )
         .lazy()
         .with_columns(surprise_columns)
         .with_columns(novelty_columns)
         .collect()
     )
-    times = batch["event_time"].to_physical().to_numpy()
-    time_type = batch.schema["event_time"]
-    windowed: dict[str, np.ndarray] = {}
-    for group, (flags, widths) in WINDOW_GROUPS.items():
-        counts, state.tails[group] = _windows(
-            group,
-            hashes[group],
-            times,
-            {f: surprises[f].to_numpy() for f in flags},
-            state.tails.get(group),
-            {name: _ticks(width, time_type) for name, width in widths.items()},
-        )
-        windowed |= counts
-    windowed_frame = surprises.hstack([pl.Series(k, v) for k, v in windowed.items()])
+    windowed: list[dict[str, np.ndarray]] = []
+    for state, rows in slices:
+        part: dict[str, np.ndarray] = {}
+        for group, (group_flags, widths) in WINDOW_GROUPS.items():
+            counted, state.tails[group] = _windows(
+                group,
+                hashes[group][rows],
+                times[rows],
+                {f: surprises[f].to_numpy()[rows] for f in group_flags},
+                state.tails.get(group),
+                {name: _ticks(width, time_type) for name, width in widths.items()},
+            )
+            part |= counted
+        windowed.append(part)
+    windowed_frame = surprises.hstack([pl.Series(k, v) for k, v in _concatenated(windowed).items()])
     features = windowed_frame.lazy().select(_feature_columns()).collect()
-    state.evict()
+    for state, _ in slices:
+        state.evict()
     return features
+
+
+def _starts(parts: Sequence[tuple[EntityState, int]]) -> list[tuple[EntityState, int, int]]:
+    """Each part's state, first row and row count."""
+    starts = np.cumsum([0, *(rows for _, rows in parts)])
+    return [(state, int(start), rows) for (state, rows), start in zip(parts, starts, strict=False)]
 
 
 @cache  # the expressions are the same for every batch; building them is not free

@@ -56,13 +56,6 @@ class Settings(BaseSettings):
         description="Once a micro-batch has events, how long the scorer waits for more "
         "before processing it.",
     )
-    feature_threads: int = Field(
-        default=1,
-        ge=1,
-        le=64,
-        description="Partitions of a micro-batch the scorer featurizes at once (threads), each "
-        "against its own history; 1: one after another (for a machine with cores to spare).",
-    )
     alert_rate: float = Field(
         default=0.005,
         gt=0.0,

@@ -53,7 +53,7 @@ from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError
 from kafka.structs import OffsetAndMetadata
 
 from features.columnar import MESSAGE, normalize_messages
-from features.pipeline import compute_features
+from features.pipeline import compute_features, compute_features_of_parts
 from features.schema import parse_event_times
 from features.state import EntityState
 from models.bundle import LoadedModel
@@ -271,12 +271,6 @@ class ScorerLoop:
         self.joined_at: float | None = None
         # The batch being scored while the next one is polled (see process_batch).
         self._scoring_thread = ThreadPoolExecutor(1, thread_name_prefix="scoring")
-        # Partitions featurized side by side within a batch (None: one after another).
-        self._feature_threads = (
-            ThreadPoolExecutor(settings.feature_threads, thread_name_prefix="features")
-            if settings.feature_threads > 1
-            else None
-        )
         self._in_flight: _InFlight | None = None
         # The periodic checkpoint being written (see process_batch); committed once written.
         self._checkpoint_thread = ThreadPoolExecutor(1, thread_name_prefix="checkpoint")
@@ -921,44 +915,55 @@ class ScorerLoop:
                     f"event {event_id!r}: unparseable time {event_time!r}",
                 )
             )
-        # Step 3: features per partition (each has its own history, so partitions are
-        # featurized side by side), then one scoring call.
+        # Step 3: features, each partition against its own history, then one scoring call.
         partition_of = messages.join(
             partitions.drop("offset"), on=["topic", "partition"], maintain_order="left"
         )["_partition"]
         frame = frame.with_columns(partition_of.gather(frame["_origin"]))
-        jobs = [
-            (part.drop("_partition"), owned[int(position)])
-            for (position,), part in frame.partition_by(
-                "_partition", maintain_order=True, as_dict=True
-            ).items()
-        ]
         featured: list[tuple[pl.DataFrame, npt.NDArray[np.float64]]] = []
-        for pieces, poisoned in self._featurize_partitions(jobs):
+        for pieces, poisoned in self._featurize_partitions(frame, owned):
             featured.extend(pieces)
             self._dead_letter_poisoned(poisoned, records, outcome)
         return events, self._score(featured, records, messages, outcome)
 
     def _featurize_partitions(
-        self, jobs: list[tuple[pl.DataFrame, TopicPartition]]
+        self, frame: pl.DataFrame, owned: list[TopicPartition]
     ) -> list[_Featurized]:
-        """:meth:`_featurize` of every partition's events, in the order given.
+        """Every partition's events with their feature matrix, and the poison events.
 
-        A partition's features depend only on its own history, and most of the work
-        is polars and numpy, which release the GIL: on a batch spread over several
-        partitions the fixed cost of each call is paid side by side.
+        ``frame["_partition"]`` indexes ``owned``. One feature call serves every
+        partition, each against its own history (``compute_features_of_parts``): on
+        a small batch the fixed cost of a call is most of the work. Should that
+        call fail, each partition is featurized alone (:meth:`_featurize`), which
+        isolates the poison events; histories only advance on success.
         """
-        pool = self._feature_threads
-        if pool is None or len(jobs) < 2:
-            return [self._featurize(events, tp) for events, tp in jobs]
-        return list(pool.map(lambda job: self._featurize(*job), jobs))
+        model = self.model
+        assert model is not None
+        if frame.height == 0:
+            return []
+        # Partition by partition, as they first appear: the order anomalies are stored in.
+        frame = frame.sort("_partition", maintain_order=True)
+        states = [self.states.get(tp) for tp in owned]
+        trials = [state.copy(share_reports=True) for state in states]
+        try:
+            features = compute_features_of_parts(frame.drop("_origin"), "_partition", trials)
+            X = model.model.matrix(features)
+        except Exception:  # a poison event among them: find it partition by partition
+            return [
+                self._featurize(part.drop("_partition"), owned[int(position)])
+                for (position,), part in frame.partition_by(
+                    "_partition", maintain_order=True, as_dict=True
+                ).items()
+            ]
+        for state, trial in zip(states, trials, strict=True):
+            state.pairs, state.tails = trial.pairs, trial.tails
+        return [([(frame.drop("_partition"), X)], [])]
 
     def _featurize(self, frame: pl.DataFrame, tp: TopicPartition) -> _Featurized:
         """One partition's events with their feature matrix, and the poison events.
 
         An event whose features cannot be computed is isolated (the caller
         dead-letters it); the partition's history advances past every other event.
-        Touches no state but the partition's own, so partitions can run side by side.
         """
         model = self.model
         assert model is not None

@@ -10,7 +10,12 @@ import numpy as np
 import polars as pl
 import pytest
 
-from features.pipeline import FEATURE_NAMES, compute_features, compute_features_chunked
+from features.pipeline import (
+    FEATURE_NAMES,
+    compute_features,
+    compute_features_chunked,
+    compute_features_of_parts,
+)
 from features.schema import NORMALIZED_SCHEMA
 from features.state import EntityState
 
@@ -155,6 +160,51 @@ def test_chunked_lazy_path_equals_eager(tmp_path: Path) -> None:
     assert chunked.select("event_id", *FEATURE_NAMES).equals(
         whole.select("event_id", *FEATURE_NAMES)
     )
+
+
+def _tables(state: EntityState) -> dict[str, pl.DataFrame]:
+    return {f"pairs.{k}": v for k, v in state.pairs.items()} | {
+        f"tails.{k}": v for k, v in state.tails.items()
+    }
+
+
+def _same_history(one: EntityState, other: EntityState) -> bool:
+    mine, theirs = _tables(one), _tables(other)
+    return mine.keys() == theirs.keys() and all(mine[k].equals(theirs[k]) for k in mine)
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_streams_featurized_together_match_each_featurized_alone(seed: int) -> None:
+    """Several streams in one call (a scorer's partitions): each row as its stream alone
+    would have it, and each state advanced as that stream alone would advance it, over
+    several batches, with a stream absent from some batches."""
+    rng = np.random.default_rng(seed)
+    events = synthetic_events(3000, seed=seed).with_columns(
+        pl.Series("stream", rng.integers(0, 3, 3000), dtype=pl.UInt32)
+    )
+    together = [EntityState() for _ in range(3)]
+    alone = [EntityState() for _ in range(3)]
+    offset = 0
+    for size in (40, 700, 5, 900, 1355):
+        batch = events.slice(offset, size)
+        if size == 900:  # stream 1 sends nothing in this batch
+            batch = batch.filter(pl.col("stream") != 1)
+        offset += size
+        joint = compute_features_of_parts(batch, "stream", together)
+        assert joint["event_id"].equals(batch["event_id"]), "rows stay in input order"
+        for stream, state in enumerate(alone):
+            own = batch.filter(pl.col("stream") == stream)
+            expected = compute_features(own, state).select("event_id", *FEATURE_NAMES)
+            got = joint.filter(pl.col("stream") == stream).select("event_id", *FEATURE_NAMES)
+            assert got.equals(expected), f"stream {stream}, batch of {size}"
+    for one, other in zip(together, alone, strict=True):
+        assert _same_history(one, other)
+
+
+def test_a_row_of_a_stream_without_a_state_is_refused() -> None:
+    events = synthetic_events(10).with_columns(pl.lit(2, dtype=pl.UInt32).alias("stream"))
+    with pytest.raises(ValueError, match="names stream 2"):
+        compute_features_of_parts(events, "stream", [EntityState(), EntityState()])
 
 
 def test_state_is_bounded() -> None:
