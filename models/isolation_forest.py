@@ -49,13 +49,25 @@ def _leaf_path_lengths(tree: Any) -> npt.NDArray[np.float64]:
     return depth + average_path_length(tree.n_node_samples)
 
 
+def _feature_subsets(forest: Any) -> list[npt.NDArray[np.intp] | None]:
+    """Per tree, the columns it was fitted on, or None when it saw every column in order
+    (the default): such a tree reads the rows as they are, without a copy."""
+    every_feature = np.arange(forest.n_features_in_)
+    return [
+        None if np.array_equal(features, every_feature) else np.asarray(features, dtype=np.intp)
+        for features in forest.estimators_features_
+    ]
+
+
 class FastIForest(IForest):  # type: ignore[misc]  # pyod ships no type hints
     """``IForest`` whose ``decision_function`` skips scikit-learn's per-tree dispatch."""
 
     _path_lengths: list[npt.NDArray[np.float64]] | None = None
+    _feature_subsets: list[npt.NDArray[np.intp] | None] | None = None
 
     def fit(self, X: npt.ArrayLike, y: Any = None) -> FastIForest:
         self._path_lengths = None
+        self._feature_subsets = None
         super().fit(X, y)
         return self
 
@@ -68,15 +80,15 @@ class FastIForest(IForest):  # type: ignore[misc]  # pyod ships no type hints
             raise ValueError(
                 f"expected a matrix of {forest.n_features_in_} features, got shape {rows.shape}"
             )
-        if self._path_lengths is None:
+        if self._path_lengths is None or self._feature_subsets is None:
             self._path_lengths = [_leaf_path_lengths(e.tree_) for e in forest.estimators_]
+            self._feature_subsets = _feature_subsets(forest)
         depths = np.zeros(rows.shape[0], dtype=np.float64)
-        every_feature = np.arange(rows.shape[1])
         for estimator, features, lengths in zip(
-            forest.estimators_, forest.estimators_features_, self._path_lengths, strict=True
+            forest.estimators_, self._feature_subsets, self._path_lengths, strict=True
         ):
-            subset = rows if np.array_equal(features, every_feature) else rows[:, features]
-            depths += lengths[estimator.tree_.apply(np.ascontiguousarray(subset))]
+            subset = rows if features is None else np.ascontiguousarray(rows[:, features])
+            depths += lengths[estimator.tree_.apply(subset)]
         denominator = len(forest.estimators_) * average_path_length([forest.max_samples_])[0]
         # sklearn: score_samples = -2**(-depth/c); decision = score_samples - offset_;
         # pyod inverts the sign so that higher is more anomalous.
