@@ -5,7 +5,7 @@ The loop, once per micro-batch:
 1. poll until the batch is full (``batch_max_events``), the stream is drained (no more
    events within ``batch_linger_ms``) or its time is up (``batch_max_wait_ms``);
 2. decode and normalize every message; a bad one becomes a dead letter, the rest go on;
-3. compute features, one polars frame per input partition, each against that
+3. compute features in one call for the whole batch, each event against its
    partition's entity state (:mod:`service.partition_state`); then score and
    explain the whole batch in one call (scoring is stateless, and each call has
    a fixed cost);
