@@ -122,19 +122,35 @@ class _FailsOnDeletes:
         return np.asarray(self.inner.decision_function(X))
 
 
+LATE = datetime(2026, 3, 13, 23, 0, tzinfo=UTC)  # after every event of the stream
+
+
+def _scored_with(loop: ScorerLoop, event: dict[str, Any]) -> tuple[BatchOutcome, list[Any]]:
+    """The stream and ``event`` after it in partition 1, scored by ``loop``."""
+    assign(loop)
+    records = [*stream(), record(1, 61, orjson.dumps(event))]
+    outcome = BatchOutcome(messages=len(records))
+    _, rows = loop.score_records(records, outcome)
+    return outcome, rows
+
+
+def _scored_alone(loop: ScorerLoop, model: LoadedModel) -> tuple[ScorerLoop, list[Any]]:
+    """The stream alone, scored by a fresh scorer with ``model``: what to compare with."""
+    clean = ScorerLoop(loop.settings, loop.store, lambda: None)
+    clean.model = model
+    assign(clean)
+    _, rows = clean.score_records(stream(), BatchOutcome())
+    return clean, rows
+
+
 def test_a_poison_event_is_dead_lettered_and_the_rest_of_the_batch_is_scored(
     loop: ScorerLoop, scoring_model: LoadedModel
 ) -> None:
     detectors = {n: _FailsOnDeletes(d) for n, d in scoring_model.model.detectors.items()}
     poisoned_model = dataclasses.replace(scoring_model.model, detectors=detectors)
     loop.model = dataclasses.replace(scoring_model, model=poisoned_model)
-    assign(loop)
-    records = stream()
-    start = datetime(2026, 3, 13, 23, 0, tzinfo=UTC)
-    deletion = k8s_event("d-1", start, user="user1@example.com", verb="delete", namespace="team-1")
-    records.append(record(1, 61, orjson.dumps(deletion)))
-    outcome = BatchOutcome(messages=len(records))
-    _, rows = loop.score_records(records, outcome)
+    deletion = k8s_event("d-1", LATE, user="user1@example.com", verb="delete", namespace="team-1")
+    outcome, rows = _scored_with(loop, deletion)
 
     by_reason = {letter.reason: letter for letter in outcome.dead_letters}
     assert sorted(letter.reason for letter in outcome.dead_letters) == [
@@ -147,10 +163,7 @@ def test_a_poison_event_is_dead_lettered_and_the_rest_of_the_batch_is_scored(
     assert "cannot score a deletion" in poisoned.message
     assert outcome.events == 120
     # The deletion comes last, so every other event scores as it would without it.
-    clean = ScorerLoop(loop.settings, loop.store, lambda: None)
-    clean.model = scoring_model
-    assign(clean)
-    _, expected = clean.score_records(stream(), BatchOutcome())
+    _, expected = _scored_alone(loop, scoring_model)
     assert expected
     assert {r["event_key"]: r["score"] for r in rows} == {
         r["event_key"]: r["score"] for r in expected
@@ -179,23 +192,15 @@ def test_an_event_that_cannot_be_featurized_is_dead_lettered_and_the_rest_is_sco
             consumer_module, name, _failing_on("mallory", getattr(consumer_module, name))
         )
     loop.model = scoring_model
-    assign(loop)
-    records = stream()
-    late = datetime(2026, 3, 13, 23, 0, tzinfo=UTC)
-    poison = k8s_event("p-1", late, user="mallory", verb="get", namespace="team-1")
-    records.append(record(1, 61, orjson.dumps(poison)))
-    outcome = BatchOutcome(messages=len(records))
-    _, rows = loop.score_records(records, outcome)
+    poison = k8s_event("p-1", LATE, user="mallory", verb="get", namespace="team-1")
+    outcome, rows = _scored_with(loop, poison)
 
     by_reason = {letter.reason: letter for letter in outcome.dead_letters}
     assert sorted(by_reason) == ["not_json", "scoring_failed"]
     assert by_reason["scoring_failed"].record.value == orjson.dumps(poison)
     assert "cannot featurize mallory" in by_reason["scoring_failed"].message
     monkeypatch.undo()
-    clean = ScorerLoop(loop.settings, loop.store, lambda: None)
-    clean.model = scoring_model
-    assign(clean)
-    _, expected = clean.score_records(stream(), BatchOutcome())
+    clean, expected = _scored_alone(loop, scoring_model)
     scores = {r["event_key"]: r["score"] for r in rows}
     expected_scores = {r["event_key"]: r["score"] for r in expected}
     assert scores.keys() == expected_scores.keys(), "the same events flagged, the poison excepted"
