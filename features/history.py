@@ -508,7 +508,12 @@ def history_features_of_parts(
     time_type = batch.schema["event_time"]
     flags = batch.select(pl.col(*FAMILIES, "is_policy_violation").cast(pl.Float64))
     values = {c: flags[c].to_numpy() for c in flags.columns}
-    slices = [(state, slice(start, start + rows)) for state, start, rows in _starts(parts) if rows]
+    ends = np.cumsum([rows for _, rows in parts]).tolist()
+    slices = [
+        (state, slice(end - rows, end))
+        for (state, rows), end in zip(parts, ends, strict=True)
+        if rows
+    ]
 
     def part_of(columns: dict[str, np.ndarray], rows: slice) -> dict[str, np.ndarray]:
         return {name: column[rows] for name, column in columns.items()}
@@ -535,16 +540,23 @@ def history_features_of_parts(
         .collect()
     )
     windowed: list[dict[str, np.ndarray]] = []
+    groups = {
+        group: (
+            {f: surprises[f].to_numpy() for f in group_flags},
+            {name: _ticks(width, time_type) for name, width in widths.items()},
+        )
+        for group, (group_flags, widths) in WINDOW_GROUPS.items()
+    }
     for state, rows in slices:
         part: dict[str, np.ndarray] = {}
-        for group, (group_flags, widths) in WINDOW_GROUPS.items():
+        for group, (group_flags, ticks) in groups.items():
             counted, state.tails[group] = _windows(
                 group,
                 hashes[group][rows],
                 times[rows],
-                {f: surprises[f].to_numpy()[rows] for f in group_flags},
+                part_of(group_flags, rows),
                 state.tails.get(group),
-                {name: _ticks(width, time_type) for name, width in widths.items()},
+                ticks,
             )
             part |= counted
         windowed.append(part)
@@ -553,12 +565,6 @@ def history_features_of_parts(
     for state, _ in slices:
         state.evict()
     return features
-
-
-def _starts(parts: Sequence[tuple[EntityState, int]]) -> list[tuple[EntityState, int, int]]:
-    """Each part's state, first row and row count."""
-    starts = np.cumsum([0, *(rows for _, rows in parts)])
-    return [(state, int(start), rows) for (state, rows), start in zip(parts, starts, strict=False)]
 
 
 @cache  # the expressions are the same for every batch; building them is not free
