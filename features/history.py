@@ -416,20 +416,25 @@ def _windows(
         flags = {f: np.concatenate([tail[f].to_numpy(), v]) for f, v in flags.items()}
     runs = _Runs.of(keys)
     sorted_times = times[runs.order]
-    position = np.arange(keys.size)
+    # Only the batch's rows (the last ``current``) are answered: the tail's rows are
+    # there to be counted, and a tail is often a hundred times the batch.
+    placed = np.empty(keys.size, dtype=np.intp)
+    placed[runs.order] = np.arange(keys.size)
+    mine = placed[-current:]  # each batch row's sorted position, in row order
+    first_of_key = runs.starts[runs.run[mine]]
     running = {f: _exclusive_cumsum(v[runs.order]) for f, v in flags.items()}
     out: dict[str, np.ndarray] = {}
     for name, width in widths.items():
-        since = sorted_times - width
-        low, high = runs.starts[runs.run], position.copy()  # the answer is in [low, high]
+        since = sorted_times[mine] - width
+        low, high = first_of_key, mine.copy()  # the answer is in [low, high]
         while (low < high).any():
             middle = (low + high) // 2
             inside = sorted_times[middle] > since
             high = np.where(inside, middle, high)
             low = np.where(inside, low, middle + 1)
-        out[f"{group}.n_{name}"] = runs.unsort(position - low)[-current:]
+        out[f"{group}.n_{name}"] = mine - low
         for f, sums in running.items():
-            out[f"{group}.{f}_{name}"] = runs.unsort(sums - sums[low])[-current:]
+            out[f"{group}.{f}_{name}"] = sums[mine] - sums[low]
     kept = times > times.max() - max(widths.values())
     new_tail = {"key": keys[kept], "time": times[kept], **{f: v[kept] for f, v in flags.items()}}
     return out, pl.DataFrame(new_tail)
