@@ -418,15 +418,13 @@ def _windows(
     sorted_times = times[runs.order]
     # Only the batch's rows (the last ``current``) are answered: the tail's rows are
     # there to be counted, and a tail is often a hundred times the batch.
-    placed = np.empty(keys.size, dtype=np.intp)
-    placed[runs.order] = np.arange(keys.size)
-    mine = placed[-current:]  # each batch row's sorted position, in row order
+    mine = runs.unsort(np.arange(keys.size))[-current:]  # each batch row's sorted position
     first_of_key = runs.starts[runs.run[mine]]
     running = {f: _exclusive_cumsum(v[runs.order]) for f, v in flags.items()}
     out: dict[str, np.ndarray] = {}
     for name, width in widths.items():
         since = sorted_times[mine] - width
-        low, high = first_of_key, mine.copy()  # the answer is in [low, high]
+        low, high = first_of_key, mine  # the answer is in [low, high]
         while (low < high).any():
             middle = (low + high) // 2
             inside = sorted_times[middle] > since

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,15 @@ from service.api.app import create_app
 from service.api.scoring_model import ModelProvider
 from service.config import Settings
 from service.store.repository import Store
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float) -> None:
+    """Poll ``condition`` until it holds; AssertionError after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s} s")
+        time.sleep(0.01)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -16,6 +16,7 @@ from models.bundle import LoadedModel, ScoringModel
 from service.config import Settings
 from service.consumer import ScorerLoop
 from service.store.repository import Store
+from tests.service.conftest import wait_until
 
 
 def loaded(version: str) -> LoadedModel:
@@ -37,13 +38,6 @@ class Registry:
         return loaded(self.version)
 
 
-def wait_until(condition: Any, timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 def test_the_scorer_keeps_its_model_while_the_registry_is_down_and_swaps_after(
     tmp_path: Path,
 ) -> None:
@@ -58,14 +52,14 @@ def test_the_scorer_keeps_its_model_while_the_registry_is_down_and_swaps_after(
     watcher.start()
     try:
         registry.down = True
-        wait_until(lambda: not loop.registry_reachable)
+        wait_until(lambda: not loop.registry_reachable, timeout_s=5.0)
         loop.refresh_model()
         assert loop.model is not None
         assert loop.model.version == "1", "scores on with the model it has"
 
         registry.version, registry.down = "2", False
-        wait_until(lambda: loop.registry_reachable)
-        wait_until(lambda: loop._offered is not None)
+        wait_until(lambda: loop.registry_reachable, timeout_s=5.0)
+        wait_until(lambda: loop._offered is not None, timeout_s=5.0)
         loop.refresh_model()
         assert loop.model.version == "2", "a version promoted meanwhile is swapped in"
     finally:
@@ -127,7 +121,7 @@ def test_the_watcher_asks_for_the_version_before_loading_the_model(tmp_path: Pat
         time.sleep(0.3)
         assert registry.calls == 1, "an unchanged version is never loaded again"
         registry.version = "3"
-        wait_until(lambda: loop._offered is not None)
+        wait_until(lambda: loop._offered is not None, timeout_s=5.0)
         assert registry.calls == 2
     finally:
         loop.stop()

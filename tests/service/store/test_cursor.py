@@ -13,7 +13,7 @@ from sqlalchemy import insert, update
 from service.store.anomalies import AnomalyFilter
 from service.store.repository import Store
 from service.store.tables import Anomaly
-from tests.service.conftest import anomaly_row
+from tests.service.conftest import anomaly_row, wait_until
 
 
 def pull(store: Store, cursor: str | None, limit: int = 7) -> tuple[list[int], str | None]:
@@ -96,11 +96,12 @@ def test_a_cursor_issued_before_transaction_ids_still_resumes(store: Store) -> N
     store.insert_anomalies([anomaly_row("new")])
     # A transaction open anywhere in the PostgreSQL cluster (another test's, on its own
     # database) holds the horizon back and delays, never drops, the newer row.
-    deadline = time.monotonic() + 60
-    while True:
+    pages: list[list[str]] = []
+
+    def past_the_old_rows() -> bool:
         items, _, _ = store.list_anomalies(AnomalyFilter(), 10, legacy)
-        seen = [i.event_id for i in items]
-        if seen != ["old1", "old2"] or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    assert seen == ["old1", "old2", "new"]
+        pages.append([i.event_id for i in items])
+        return pages[-1] != ["old1", "old2"]
+
+    wait_until(past_the_old_rows, timeout_s=60.0)
+    assert pages[-1] == ["old1", "old2", "new"]

@@ -15,7 +15,7 @@ from service.config import Settings
 from service.store.repository import Store
 from service.webhooks.dispatcher import WebhookDispatcher
 from service.webhooks.signing import verify
-from tests.service.conftest import anomaly_row, webhook_values
+from tests.service.conftest import anomaly_row, wait_until, webhook_values
 from tests.service.webhooks.receiver import Receiver, Script, always
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -69,14 +69,6 @@ def receiver() -> Iterator[Callable[[Script], Receiver]]:
         r.stop()
 
 
-def wait_until(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-
-
 def counter(outcome: str) -> float:
     value = REGISTRY.get_sample_value("auditlens_webhook_deliveries_total", {"outcome": outcome})
     return value or 0.0
@@ -106,7 +98,7 @@ def test_every_alert_arrives_signed_through_errors_throttling_and_an_outage(
     store.insert_anomalies([anomaly_row("during-outage", actor="user9")])
     time.sleep(1.5)
     hook.start()  # back on the same port
-    wait_until(lambda: store.outbox_counts(endpoint.id) == {"delivered": 4})
+    wait_until(lambda: store.outbox_counts(endpoint.id) == {"delivered": 4}, timeout_s=30.0)
 
     by_message: dict[str, list[Any]] = {}
     for request in hook.received:
@@ -164,7 +156,7 @@ def test_repeats_within_the_window_arrive_as_one_alert_with_a_count(
         ]
     )
     store.insert_anomalies([anomaly_row("r3", actor="mallory", explanation=rbac)])
-    wait_until(lambda: store.outbox_counts(endpoint.id) == {"delivered": 2})
+    wait_until(lambda: store.outbox_counts(endpoint.id) == {"delivered": 2}, timeout_s=30.0)
     bodies = sorted(
         (orjson.loads(r.body)["data"] for r in hook.received), key=lambda d: -d["count"]
     )
@@ -184,8 +176,8 @@ def test_410_disables_the_endpoint_and_cancels_its_queue(
     )
     store.insert_anomalies([anomaly_row(f"g{i}", actor=f"u{i}") for i in range(5)])
     running(fast_settings.model_copy(update={"webhook_concurrency": 1}))
-    wait_until(lambda: not store.get_webhook(endpoint.id).enabled)
-    wait_until(lambda: "delivering" not in store.outbox_counts(endpoint.id))
+    wait_until(lambda: not store.get_webhook(endpoint.id).enabled, timeout_s=30.0)
+    wait_until(lambda: "delivering" not in store.outbox_counts(endpoint.id), timeout_s=30.0)
     disabled = store.get_webhook(endpoint.id)
     assert disabled.disabled_reason is not None
     assert disabled.disabled_reason.startswith("the receiver answered 410 Gone")
@@ -207,7 +199,7 @@ def test_an_alert_is_dead_after_the_maximum_attempts(
     )
     store.insert_anomalies([anomaly_row("doomed")])
     running(fast_settings.model_copy(update={"webhook_max_attempts": 3}))
-    wait_until(lambda: store.outbox_counts(endpoint.id) == {"dead": 1})
+    wait_until(lambda: store.outbox_counts(endpoint.id) == {"dead": 1}, timeout_s=30.0)
     attempts = sorted(store.list_deliveries(endpoint.id, limit=10), key=lambda a: a.attempt)
     assert [(a.attempt, a.outcome, a.status_code) for a in attempts] == [
         (1, "retry", 503),
@@ -232,7 +224,7 @@ def test_a_private_address_is_refused_at_delivery_without_the_setting(
     )
     store.insert_anomalies([anomaly_row("x")])
     running(fast_settings.model_copy(update={"webhook_allow_private": False}))
-    wait_until(lambda: len(store.list_deliveries(endpoint.id, limit=10)) >= 1)
+    wait_until(lambda: len(store.list_deliveries(endpoint.id, limit=10)) >= 1, timeout_s=30.0)
     [first, *_] = sorted(store.list_deliveries(endpoint.id, limit=10), key=lambda a: a.attempt)
     assert first.status_code is None
     assert first.error is not None
