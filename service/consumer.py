@@ -69,6 +69,7 @@ from service.kafka_group import (
     seconds_since_coordinator_answered,
 )
 from service.liveness import Progress
+from service.long_lived import freeze_long_lived
 from service.partition_state import (
     DirectorySnapshots,
     PartitionClaimedError,
@@ -551,6 +552,7 @@ class ScorerLoop:
         model watcher found is taken, so a slow or unreachable registry never holds
         up a batch.
         """
+        previous, previous_shadow = self.model, self.shadow_model
         if force:
             loaded = self.model_source()
         else:
@@ -562,6 +564,8 @@ class ScorerLoop:
         offered, self._shadow_offered = self._shadow_offered, None
         if offered is not None:
             self._swap_shadow(offered[0])
+        if self.model is not previous or self.shadow_model is not previous_shadow:
+            freeze_long_lived()  # the models stay until the next swap: out of the GC's passes
 
     def _swap_shadow(self, challenger: LoadedModel | None) -> None:
         if challenger is None:

@@ -365,6 +365,26 @@ def test_the_champion_itself_is_not_shadow_scored(
     assert loaded == []
 
 
+def test_the_long_lived_objects_are_frozen_when_a_model_comes_in_and_only_then(
+    loop: ScorerLoop, scoring_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    freezes: list[str] = []
+
+    def freeze() -> None:
+        assert loop.model is not None
+        freezes.append(loop.model.version)
+
+    monkeypatch.setattr(consumer_module, "freeze_long_lived", freeze)
+    loop.model_source = lambda: scoring_model
+    loop.refresh_model(force=True)
+    loop.refresh_model()  # nothing new offered
+    loop.refresh_model(force=True)  # the same version again
+    assert freezes == [scoring_model.version]
+    loop._offered = dataclasses.replace(scoring_model, version="8")
+    loop.refresh_model()
+    assert freezes == [scoring_model.version, "8"]
+
+
 def test_a_new_challenger_is_found_while_the_champion_stays(
     settings: Settings, tmp_path: Path, scoring_model: LoadedModel
 ) -> None:
