@@ -9,6 +9,13 @@ scores with the same formula, but walks each fitted tree with its compiled
 ``apply`` and a precomputed path length per node. Scores match pyod's to
 floating-point rounding (``tests/models/test_isolation_forest.py``).
 
+``apply`` runs without the interpreter lock, so a large call walks its trees in
+:data:`TREE_GROUPS` groups on as many threads (one 20,000-row call over 200
+trees: 131 ms in one thread, 67 ms in two). The groups are fixed and their
+sums added in order, so a score is the same to the last bit on any machine,
+whether the groups ran side by side or one after the other; small calls, for
+which handing work to a thread costs more than it saves, stay in the caller's.
+
 The score of a row (Liu et al., 2008) is ``2 ** (-E[h(x)] / c(max_samples))``,
 where ``h(x)`` is the depth of the leaf the row reaches plus ``c(n)``, the
 average path length of an unbuilt subtree over the leaf's ``n`` training rows.
@@ -16,12 +23,21 @@ average path length of an unbuilt subtree over the leaf's ``n`` training rows.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from pyod.models.iforest import IForest
 from sklearn.utils.validation import check_is_fitted
+
+# The trees are summed in this many fixed groups (see the module's docstring).
+TREE_GROUPS = 2
+# Below this many rows the groups are walked in the calling thread: 300 rows took
+# 2.9 ms there and 3.6 ms handed to two threads; 2,000 rows 14.6 against 8.9 ms.
+PARALLEL_MIN_ROWS = 1_000
 
 
 def average_path_length(n_samples: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -59,6 +75,24 @@ def _feature_subsets(forest: Any) -> list[npt.NDArray[np.intp] | None]:
     ]
 
 
+@cache
+def _tree_walkers() -> ThreadPoolExecutor | None:
+    """The threads the tree groups are walked on; None on a single core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cores or 1) < 2:
+        return None
+    return ThreadPoolExecutor(TREE_GROUPS, thread_name_prefix="iforest")
+
+
+def _depth_sum(rows: npt.NDArray[np.float32], trees: list[tuple[Any, Any, Any]]) -> np.ndarray:
+    """The summed path length of every row through ``trees`` (estimator, columns, lengths)."""
+    depths = np.zeros(rows.shape[0], dtype=np.float64)
+    for estimator, features, lengths in trees:
+        subset = rows if features is None else np.ascontiguousarray(rows[:, features])
+        depths += lengths[estimator.tree_.apply(subset)]
+    return depths
+
+
 class FastIForest(IForest):  # type: ignore[misc]  # pyod ships no type hints
     """``IForest`` whose ``decision_function`` skips scikit-learn's per-tree dispatch."""
 
@@ -83,12 +117,21 @@ class FastIForest(IForest):  # type: ignore[misc]  # pyod ships no type hints
         if self._path_lengths is None or self._feature_subsets is None:
             self._path_lengths = [_leaf_path_lengths(e.tree_) for e in forest.estimators_]
             self._feature_subsets = _feature_subsets(forest)
-        depths = np.zeros(rows.shape[0], dtype=np.float64)
-        for estimator, features, lengths in zip(
-            forest.estimators_, self._feature_subsets, self._path_lengths, strict=True
-        ):
-            subset = rows if features is None else np.ascontiguousarray(rows[:, features])
-            depths += lengths[estimator.tree_.apply(subset)]
+        trees = list(
+            zip(forest.estimators_, self._feature_subsets, self._path_lengths, strict=True)
+        )
+        groups = [
+            trees[i * len(trees) // TREE_GROUPS : (i + 1) * len(trees) // TREE_GROUPS]
+            for i in range(TREE_GROUPS)
+        ]
+        walkers = _tree_walkers() if rows.shape[0] >= PARALLEL_MIN_ROWS else None
+        if walkers is None:
+            sums = [_depth_sum(rows, group) for group in groups]
+        else:
+            sums = list(walkers.map(lambda group: _depth_sum(rows, group), groups))
+        depths = sums[0]
+        for more in sums[1:]:
+            depths = depths + more
         denominator = len(forest.estimators_) * average_path_length([forest.max_samples_])[0]
         # sklearn: score_samples = -2**(-depth/c); decision = score_samples - offset_;
         # pyod inverts the sign so that higher is more anomalous.

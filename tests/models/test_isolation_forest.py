@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from pyod.models.iforest import IForest
 
-from models.isolation_forest import FastIForest
+from models.isolation_forest import PARALLEL_MIN_ROWS, FastIForest
 
 
 def _data() -> tuple[np.ndarray, np.ndarray]:
@@ -58,3 +58,16 @@ def test_a_matrix_of_the_wrong_width_is_refused() -> None:
     fast = FastIForest(n_estimators=5, random_state=0).fit(train)
     with pytest.raises(ValueError, match="expected a matrix of 8 features"):
         fast.decision_function(test[:, :5])
+
+
+def test_a_call_large_enough_for_threads_scores_as_pyod_and_to_the_bit_as_small_calls() -> None:
+    train, _ = _data()
+    rows = np.random.default_rng(5).normal(size=(3 * PARALLEL_MIN_ROWS, 8))
+    fast = FastIForest(n_estimators=40, random_state=2).fit(train)
+    reference = IForest(n_estimators=40, random_state=2).fit(train)
+    whole = fast.decision_function(rows)  # the tree groups on threads (two cores or more)
+    pieces = np.concatenate(  # each piece below the threshold: walked in this thread
+        [fast.decision_function(piece) for piece in np.array_split(rows, 10)]
+    )
+    np.testing.assert_array_equal(whole, pieces)
+    np.testing.assert_allclose(whole, reference.decision_function(rows))
