@@ -84,6 +84,11 @@ def _tree_walkers() -> ThreadPoolExecutor | None:
     return ThreadPoolExecutor(TREE_GROUPS, thread_name_prefix="iforest")
 
 
+# A forked child has none of its parent's threads: it starts its own pool when it needs one.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_tree_walkers.cache_clear)
+
+
 def _depth_sum(rows: npt.NDArray[np.float32], trees: list[tuple[Any, Any, Any]]) -> np.ndarray:
     """The summed path length of every row through ``trees`` (estimator, columns, lengths)."""
     depths = np.zeros(rows.shape[0], dtype=np.float64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
 
 import numpy as np
@@ -71,3 +72,14 @@ def test_a_call_large_enough_for_threads_scores_as_pyod_and_to_the_bit_as_small_
     )
     np.testing.assert_array_equal(whole, pieces)
     np.testing.assert_allclose(whole, reference.decision_function(rows))
+
+
+def test_a_forked_child_scores_with_threads_of_its_own() -> None:
+    train, _ = _data()
+    rows = np.random.default_rng(6).normal(size=(2 * PARALLEL_MIN_ROWS, 8))
+    fast = FastIForest(n_estimators=20, random_state=4).fit(train)
+    expected = fast.decision_function(rows)  # the parent's pool is started here
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        scored = pool.apply_async(fast.decision_function, (rows,)).get(timeout=60)
+    np.testing.assert_array_equal(scored, expected)
