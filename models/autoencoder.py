@@ -25,6 +25,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
+from models.scoring_forms import ReconstructionScorer
+
 
 class MLPAutoencoder(BaseDetector):  # type: ignore[misc]
     """Reconstruction-error detector.
@@ -85,13 +87,16 @@ class MLPAutoencoder(BaseDetector):  # type: ignore[misc]
         self._process_decision_scores()
         return self
 
+    def scoring_form(self) -> ReconstructionScorer:
+        """The fitted scaler and network alone, for a registered model
+        (see :mod:`models.scoring_forms`)."""
+        check_is_fitted(self, ["scaler_", "network_"])
+        return ReconstructionScorer(self.scaler_, self.network_)
+
     def feature_errors(self, X: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Squared reconstruction error per feature, shape (n_samples, n_features)."""
-        check_is_fitted(self, ["scaler_", "network_"])
-        standardized = self.scaler_.transform(check_array(X, dtype=np.float64))
-        reconstructed = self.network_.predict(standardized)
-        return np.asarray((standardized - reconstructed) ** 2, dtype=np.float64)
+        return self.scoring_form().feature_errors(X)
 
     def decision_function(self, X: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Mean squared reconstruction error per sample (higher = more anomalous)."""
-        return np.asarray(self.feature_errors(X).mean(axis=1), dtype=np.float64)
+        return self.scoring_form().decision_function(X)

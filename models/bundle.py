@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,6 +37,7 @@ from models.detectors import DEFAULT_DETECTORS, make_detector
 from models.drift import DriftReference
 from models.exceptions import FeatureMismatchError, ModelError
 from models.explain import Contribution, OcclusionExplainer
+from models.scoring_forms import Detector, scoring_form
 
 if TYPE_CHECKING:
     from pyod.models.base import BaseDetector
@@ -60,7 +61,7 @@ class ScoreResult:
 @dataclass
 class ScoringModel:
     feature_names: tuple[str, ...]
-    detectors: dict[str, BaseDetector]
+    detectors: dict[str, Detector]
     calibrators: dict[str, TailCalibrator]
     ensemble_calibrator: TailCalibrator
     explainer: OcclusionExplainer
@@ -74,6 +75,11 @@ class ScoringModel:
     # The training distribution live drift is measured against (None: trained before
     # drift was measured, so drift is not reported for it).
     reference: DriftReference | None = None
+
+    def for_registry(self) -> ScoringModel:
+        """This model with its detectors in their pyod-free scoring forms, as it is
+        registered: a scorer that loads it never imports pyod (:mod:`models.scoring_forms`)."""
+        return replace(self, detectors={n: scoring_form(d) for n, d in self.detectors.items()})
 
     @classmethod
     def train(

@@ -88,7 +88,7 @@ def log_and_register(
         if model.reference is not None:  # what drift is measured against, readable on its own
             mlflow.log_dict(model.reference.to_dict(), "drift_reference.json")
         artifact = Path(tmp) / "scoring_model.joblib"
-        joblib.dump(model, artifact)
+        joblib.dump(model.for_registry(), artifact)  # scored without importing pyod
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=AuditlensPyfunc(),

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from pyod.models.iforest import IForest
 
-from models.isolation_forest import PARALLEL_MIN_ROWS, FastIForest
+from models.isolation_forest import FastIForest
+from models.scoring_forms import PARALLEL_MIN_ROWS
 
 
 def _data() -> tuple[np.ndarray, np.ndarray]:
