@@ -24,9 +24,9 @@ which handing work to a thread costs more than it saves, stay in the caller's.
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 from typing import Any, Protocol
 
 import numpy as np
@@ -82,7 +82,7 @@ def _feature_subsets(forest: Any) -> list[npt.NDArray[np.intp] | None]:
     ]
 
 
-@cache
+@functools.cache
 def _tree_walkers() -> ThreadPoolExecutor | None:
     """The threads the tree groups are walked on; None on a single core."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -111,14 +111,32 @@ class ForestScorer:
 
     def __init__(self, forest: Any) -> None:
         self.forest = forest
-        self._trees: list[tuple[Any, Any, Any]] | None = None
+        self._groups: list[list[tuple[Any, Any, Any]]] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"forest": self.forest}  # the path lengths are derived again on load
+        return {"forest": self.forest}  # the groups are derived again on load
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.forest = state["forest"]
-        self._trees = None
+        self._groups = None
+
+    def _tree_groups(self) -> list[list[tuple[Any, Any, Any]]]:
+        """The trees with their columns and path lengths, in :data:`TREE_GROUPS` fixed groups."""
+        if self._groups is None:
+            forest = self.forest
+            trees = list(
+                zip(
+                    forest.estimators_,
+                    _feature_subsets(forest),
+                    [_leaf_path_lengths(e.tree_) for e in forest.estimators_],
+                    strict=True,
+                )
+            )
+            self._groups = [
+                trees[i * len(trees) // TREE_GROUPS : (i + 1) * len(trees) // TREE_GROUPS]
+                for i in range(TREE_GROUPS)
+            ]
+        return self._groups
 
     def decision_function(self, X: npt.ArrayLike) -> npt.NDArray[np.float64]:
         forest = self.forest
@@ -127,28 +145,13 @@ class ForestScorer:
             raise ValueError(
                 f"expected a matrix of {forest.n_features_in_} features, got shape {rows.shape}"
             )
-        if self._trees is None:
-            self._trees = list(
-                zip(
-                    forest.estimators_,
-                    _feature_subsets(forest),
-                    [_leaf_path_lengths(e.tree_) for e in forest.estimators_],
-                    strict=True,
-                )
-            )
-        trees = self._trees
-        groups = [
-            trees[i * len(trees) // TREE_GROUPS : (i + 1) * len(trees) // TREE_GROUPS]
-            for i in range(TREE_GROUPS)
-        ]
+        groups = self._tree_groups()
         walkers = _tree_walkers() if rows.shape[0] >= PARALLEL_MIN_ROWS else None
         if walkers is None:
             sums = [_depth_sum(rows, group) for group in groups]
         else:
             sums = list(walkers.map(lambda group: _depth_sum(rows, group), groups))
-        depths = sums[0]
-        for more in sums[1:]:
-            depths = depths + more
+        depths = functools.reduce(np.add, sums)  # in group order: the same bits either way
         denominator = len(forest.estimators_) * average_path_length([forest.max_samples_])[0]
         # sklearn: score_samples = -2**(-depth/c); decision = score_samples - offset_;
         # pyod inverts the sign so that higher is more anomalous.
